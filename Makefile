@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` (whole stack, demo data) and `make test` (all tests).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup system-deps db model bench clean-state
+
+run: setup db model
+	$(PY) -m assistant.cli run
+
+test: setup system-deps model
+	$(PY) -m pytest -p no:cacheprovider
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@PYBIN="$$(bash .ci/find-python)" && echo "Using $$PYBIN" && \
+	  { [ -x $(PY) ] || "$$PYBIN" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip check
+	touch $(STAMP)
+
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+db: setup
+	$(PY) -m assistant.cli db upgrade
+	$(PY) -m assistant.cli db seed
+
+model: setup
+	$(PY) -m assistant.cli train
+
+bench: setup model
+	$(PY) -m assistant.cli bench

@@ -1,0 +1,3 @@
+"""Conversational assistant for elderly home services."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,84 @@
+"""What every action shares: the care services, the clock and the user's profile."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Callable, Optional
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+
+from assistant.care import CareServices
+from assistant.care.views import ProfileView
+from assistant.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTING_INTENTS = frozenset(
+    {"emergency", "stop", "talk_to_human", "repeat", "ask_capabilities", "greet"}
+)
+"""Intents that must never be taken as the answer to a form's question."""
+
+
+@lru_cache(maxsize=1)
+def _services_for(url: str) -> CareServices:
+    return CareServices.from_url(url)
+
+
+def care() -> CareServices:
+    """The care services for the configured database (built once per process, lazily)."""
+    return _services_for(load_settings().database_url)
+
+
+_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731
+
+
+def now_utc() -> datetime:
+    """The current time (tests replace the clock with :func:`set_clock`)."""
+    return _clock()
+
+
+def set_clock(clock: Callable[[], datetime]) -> None:
+    """Replace the clock; used by tests to pin "now"."""
+    global _clock
+    _clock = clock
+
+
+def profile_of(tracker: Tracker) -> Optional[ProfileView]:
+    """The registered profile of the person in this conversation, if any."""
+    return care().people.find_by_conversation(tracker.sender_id)
+
+
+def user_timezone(profile: Optional[ProfileView]) -> ZoneInfo:
+    """The user's timezone, falling back to the deployment's."""
+    if profile is not None and profile.timezone:
+        return ZoneInfo(profile.timezone)
+    return load_settings().tz
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """Name of the intent of the latest user message ('' when none)."""
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def latest_text(tracker: Tracker) -> str:
+    """Text of the latest user message, stripped."""
+    return (tracker.latest_message.get("text") or "").strip()
+
+
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
+    """All values of one entity in the latest message, de-duplicated in order."""
+    seen: list[str] = []
+    for item in tracker.latest_message.get("entities") or []:
+        if item.get("entity") == entity and item.get("value") is not None:
+            value = str(item["value"]).strip()
+            if value and value not in seen:
+                seen.append(value)
+    return seen
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The input channel of the latest message (e.g. 'webchat', 'rest')."""
+    return tracker.get_latest_input_channel() or "rest"

@@ -1,0 +1,52 @@
+"""A form validator base that is patient: after repeated failed answers it explains and offers a person."""
+
+from __future__ import annotations
+
+from abc import ABC
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from assistant.actions.base import INTERRUPTING_INTENTS, latest_intent, latest_text
+
+MAX_FAILED_ANSWERS = 2
+"""After this many failed answers in a row the assistant explains and offers a person."""
+
+TALK_TO_PERSON_BUTTON = {"title": "Talk to a person", "payload": "/talk_to_human"}
+
+
+class PatientFormValidation(FormValidationAction, ABC):
+    """Shared validation helpers; subclasses implement ``name()`` (so this is never registered)."""
+
+    def requested_answer(self, tracker: Tracker, slot: str) -> Optional[str]:
+        """The raw text answering ``slot`` when it is the question being asked, else None."""
+        if tracker.get_slot("requested_slot") != slot:
+            return None
+        if latest_intent(tracker) in INTERRUPTING_INTENTS:
+            return None
+        text = latest_text(tracker)
+        return text or None
+
+    def reject(
+        self,
+        slot: str,
+        reason: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Tell the user why an answer was not accepted; after repeated failures, offer a person."""
+        failures = int(tracker.get_slot("failed_attempts") or 0) + 1
+        dispatcher.utter_message(response="utter_invalid_answer", reason=reason)
+        if failures >= MAX_FAILED_ANSWERS:
+            dispatcher.utter_message(
+                response="utter_explain_and_offer_person", buttons=[TALK_TO_PERSON_BUTTON]
+            )
+        return {slot: None, "failed_attempts": float(failures), **extra}
+
+    @staticmethod
+    def accept(**values: Any) -> dict[str, Any]:
+        """Accepted values, with the failure count reset."""
+        return {**values, "failed_attempts": 0.0}

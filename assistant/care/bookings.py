@@ -1,0 +1,282 @@
+"""Booking lifecycle shared by meals and home services.
+
+Statuses move ``requested -> confirmed -> assigned -> in_progress -> done``;
+``cancelled`` is reachable from requested, confirmed and assigned. References
+look like ``ML-7K3Q9``: a two-letter prefix by kind and five characters from an
+alphabet without the look-alikes 0/O/1/I/L.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Callable, Collection, Final, Optional, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, object_session
+
+from assistant.care import audit
+from assistant.care.clock import Clock, require_aware, utcnow
+from assistant.care.db import Database
+from assistant.care.errors import InvalidTransition, NotFound
+from assistant.care.models import Booking
+from assistant.care.views import BookingView
+from assistant.care.vocabulary import BOOKING_STATUSES, FINAL_BOOKING_STATUSES
+
+REFERENCE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH: Final = 5
+REFERENCE_ATTEMPTS: Final = 8
+
+KIND_PREFIX: Final = {
+    "meal_delivery": "ML",
+    "meal_plan": "MP",
+    "chef_visit": "CV",
+    "table_reservation": "TR",
+    "cleaning": "CL",
+    "laundry": "LD",
+    "repair": "RP",
+    "hairdressing": "HD",
+    "beauty": "BT",
+}
+
+TRANSITIONS: Final = {
+    "requested": ("confirmed", "cancelled"),
+    "confirmed": ("assigned", "cancelled"),
+    "assigned": ("in_progress", "cancelled"),
+    "in_progress": ("done",),
+    "done": (),
+    "cancelled": (),
+}
+
+STATUS_WORDS: Final = {
+    "requested": "waiting for confirmation",
+    "confirmed": "confirmed",
+    "assigned": "assigned to a helper",
+    "in_progress": "already under way",
+    "done": "already done",
+    "cancelled": "already cancelled",
+}
+
+ITEM_WORDS: Final = {
+    "meal_delivery": "meal delivery",
+    "meal_plan": "meal plan",
+    "chef_visit": "chef visit",
+    "table_reservation": "table reservation",
+}
+
+T = TypeVar("T")
+
+
+def new_reference(prefix: str) -> str:
+    """Return a fresh random reference such as ``"ML-7K3Q9"``."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"{prefix}-{code}"
+
+
+def normalise_reference(text: str) -> str:
+    """Return a reference as stored, from what a person typed.
+
+    ``" ml 7k3q9 "`` and ``"ml-7k3q9"`` both become ``"ML-7K3Q9"``.
+    """
+    compact = re.sub(r"[^A-Za-z0-9]", "", text or "").upper()
+    if len(compact) <= REFERENCE_LENGTH:
+        return compact
+    return f"{compact[:-REFERENCE_LENGTH]}-{compact[-REFERENCE_LENGTH:]}"
+
+
+def add_with_unique_reference(
+    session: Session, obj: T, model: type, make_reference: Callable[[], str]
+) -> T:
+    """Add ``obj`` and flush it, drawing a new reference on a collision.
+
+    Each attempt runs in a savepoint so a duplicate reference only undoes itself.
+
+    Raises:
+        IntegrityError: If the failure is not a reference collision, or every
+            attempt collided.
+    """
+    for attempt in range(REFERENCE_ATTEMPTS):
+        reference = make_reference()
+        obj.reference = reference  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(obj)
+                session.flush()
+            return obj
+        except IntegrityError:
+            taken = session.scalar(select(model.id).where(model.reference == reference))  # type: ignore[attr-defined]
+            if taken is None or attempt == REFERENCE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def transition(
+    booking: Booking,
+    new_status: str,
+    actor: str,
+    *,
+    now: Optional[datetime] = None,
+    reason: Optional[str] = None,
+) -> Booking:
+    """Move ``booking`` to ``new_status`` and record it in the audit log.
+
+    Args:
+        booking: A booking attached to a session.
+        new_status: The status to move to.
+        actor: Who asks for the change, e.g. ``"person:12"``.
+        now: The time of the change (default: now).
+        reason: Optional short reason kept in the audit detail.
+
+    Raises:
+        InvalidTransition: If the lifecycle does not allow this move.
+    """
+    if new_status not in BOOKING_STATUSES:
+        raise ValueError(f"unknown booking status {new_status!r}")
+    session = object_session(booking)
+    if session is None:
+        raise RuntimeError("transition() needs a booking attached to a session")
+    old_status = booking.status
+    if new_status not in TRANSITIONS[old_status]:
+        raise InvalidTransition(_refusal(booking.reference, old_status, new_status))
+    at = require_aware(now, "now") if now is not None else utcnow()
+    booking.status = new_status
+    booking.updated_at = at
+    if new_status == "cancelled":
+        booking.cancelled_at = at
+    detail = {"from": old_status, "to": new_status}
+    if reason:
+        detail["reason"] = reason
+    audit.record(session, actor, f"booking.{new_status}", "booking", booking.reference, at=at, **detail)
+    return booking
+
+
+def _refusal(reference: str, old: str, new: str) -> str:
+    """Return a plain-language reason why ``old`` cannot become ``new``."""
+    if new == "cancelled":
+        if old == "cancelled":
+            return f"Booking {reference} is already cancelled. There is nothing more to do."
+        if old == "done":
+            return f"Booking {reference} is already done, so it cannot be cancelled."
+        return (
+            f"Booking {reference} is already under way, so I cannot cancel it now. "
+            "A person from our team can help."
+        )
+    return f"Booking {reference} is {STATUS_WORDS[old]}, so it cannot be changed that way."
+
+
+def to_view(booking: Booking) -> BookingView:
+    """Return the frozen view of a booking (call inside its session)."""
+    if booking.dish is not None:
+        item = booking.dish.name
+    elif booking.offering is not None:
+        item = booking.offering.name
+    else:
+        item = ITEM_WORDS.get(booking.kind, booking.kind)
+    return BookingView(
+        reference=booking.reference,
+        kind=booking.kind,
+        status=booking.status,
+        provider_name=booking.provider.name,
+        item_name=item,
+        quantity=booking.quantity,
+        party_size=booking.party_size,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        recurrence=booking.recurrence,
+        price_cents=booking.price_cents,
+        fees_cents=booking.fees_cents,
+        total_cents=booking.price_cents + booking.fees_cents,
+        details=booking.details,
+    )
+
+
+def find_for_senior(session: Session, senior_id: int, reference: str) -> Booking:
+    """Return the senior's booking with this reference (any letter case).
+
+    Raises:
+        NotFound: If there is none, or it belongs to someone else (we do not say which).
+    """
+    ref = normalise_reference(reference)
+    booking = session.scalar(
+        select(Booking).where(Booking.reference == ref, Booking.senior_id == senior_id)
+    )
+    if booking is None:
+        shown = ref or "that"
+        raise NotFound(
+            f"I could not find a booking with the reference {shown}. "
+            "Please check the letters and numbers."
+        )
+    return booking
+
+
+def list_for_senior(
+    session: Session,
+    senior_id: int,
+    *,
+    kinds: Optional[Collection[str]] = None,
+    include_past: bool = False,
+) -> list[Booking]:
+    """Return a senior's bookings: active ones soonest first, then finished ones.
+
+    Args:
+        session: An open session.
+        senior_id: The senior's person id.
+        kinds: Only these booking kinds (default: all).
+        include_past: Also return done and cancelled bookings (most recent first).
+    """
+    query = select(Booking).where(Booking.senior_id == senior_id)
+    if kinds is not None:
+        query = query.where(Booking.kind.in_(list(kinds)))
+    finished = Booking.status.in_(list(FINAL_BOOKING_STATUSES))
+    if not include_past:
+        return list(session.scalars(query.where(~finished).order_by(Booking.starts_at, Booking.id)))
+    active = list(session.scalars(query.where(~finished).order_by(Booking.starts_at, Booking.id)))
+    past = list(
+        session.scalars(query.where(finished).order_by(Booking.starts_at.desc(), Booking.id.desc()))
+    )
+    return active + past
+
+
+class BookingService:
+    """Status changes made by coordinators and providers (not by seniors).
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time.
+    """
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def get(self, reference: str) -> BookingView:
+        """Return any booking by reference.
+
+        Raises:
+            NotFound: If there is no such booking.
+        """
+        with self._db.session() as session:
+            booking = session.scalar(
+                select(Booking).where(Booking.reference == normalise_reference(reference))
+            )
+            if booking is None:
+                raise NotFound(f"There is no booking {normalise_reference(reference)}.")
+            return to_view(booking)
+
+    def set_status(self, reference: str, new_status: str, actor: str) -> BookingView:
+        """Move a booking to ``new_status`` following the lifecycle.
+
+        Raises:
+            NotFound: If there is no such booking.
+            InvalidTransition: If the move is not allowed.
+        """
+        with self._db.session() as session:
+            ref = normalise_reference(reference)
+            booking = session.scalar(select(Booking).where(Booking.reference == ref))
+            if booking is None:
+                raise NotFound(f"There is no booking {ref}.")
+            transition(booking, new_status, actor, now=self._clock())
+            view = to_view(booking)
+        return view

@@ -1,0 +1,46 @@
+"""The fixed words of the domain: roles, kinds, statuses, tags and weekdays."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLES: Final = ("senior", "relative", "coordinator")
+
+MEAL_PROVIDER_KIND: Final = "meal"
+HOME_SERVICE_KINDS: Final = ("cleaning", "laundry", "repair", "hairdressing", "beauty")
+PROVIDER_KINDS: Final = (MEAL_PROVIDER_KIND, *HOME_SERVICE_KINDS)
+
+MEAL_MODES: Final = ("delivery", "meal_plan", "chef_visit", "table_reservation")
+"""Offering modes of meal providers. Home-service offerings use the service name."""
+
+MEAL_BOOKING_KINDS: Final = ("meal_delivery", "meal_plan", "chef_visit", "table_reservation")
+BOOKING_KINDS: Final = (*MEAL_BOOKING_KINDS, *HOME_SERVICE_KINDS)
+
+BOOKING_STATUSES: Final = ("requested", "confirmed", "assigned", "in_progress", "done", "cancelled")
+FINAL_BOOKING_STATUSES: Final = ("done", "cancelled")
+
+MEAL_TYPES: Final = ("breakfast", "lunch", "dinner")
+DIETARY_TAGS: Final = ("diabetic-friendly", "low-salt", "soft", "vegetarian", "halal")
+
+ESCALATION_KINDS: Final = (
+    "emergency",
+    "talk_to_human",
+    "complaint",
+    "consultation",
+    "missed_medication",
+    "unmatched_booking",
+    "service_request",
+)
+ESCALATION_STATUSES: Final = ("open", "claimed", "resolved")
+DEFAULT_ESCALATION_PRIORITY: Final = {
+    "emergency": 1,
+    "missed_medication": 2,
+    "complaint": 2,
+    "talk_to_human": 3,
+    "consultation": 3,
+    "unmatched_booking": 3,
+    "service_request": 4,
+}
+
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""Weekday keys in ``datetime.weekday()`` order (0 = Monday)."""

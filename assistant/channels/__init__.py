@@ -1,0 +1,1 @@
+"""Rasa input channels: the local browser chat page (``webchat``) and Telegram."""

@@ -1,0 +1,321 @@
+/* The local chat page: vanilla JavaScript, no network access beyond this server.
+ * Every piece of text goes into the page with textContent, never innerHTML. */
+(function () {
+  "use strict";
+
+  var SENDER_KEY = "webchat.sender";
+  var SPEAK_KEY = "webchat.readAloud";
+  var SENDER_RE = /^[A-Za-z0-9_-]{8,64}$/;
+  var HUMAN_TEXT = "I want to talk to a person";
+  var NETWORK_ERROR = "I couldn't reach the assistant. Please check it is running and try again.";
+  var REQUEST_TIMEOUT_MS = 120000;
+
+  var log = document.getElementById("log");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("text");
+  var sendButton = document.getElementById("send");
+  var humanButton = document.getElementById("human");
+  var againButton = document.getElementById("again");
+  var speakButton = document.getElementById("speak");
+  var typing = document.getElementById("typing");
+
+  var busy = false;
+  var lastBot = null;
+  var seenEvents = new Set();
+
+  // ------------------------------------------------------------------ storage
+
+  function load(key) {
+    try { return window.localStorage.getItem(key); } catch (e) { return null; }
+  }
+
+  function save(key, value) {
+    try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ }
+  }
+
+  function newSenderId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function resolveSender() {
+    var override = new URLSearchParams(window.location.search).get("sender");
+    if (override && SENDER_RE.test(override)) { return override; }
+    var stored = load(SENDER_KEY);
+    if (stored && SENDER_RE.test(stored)) { return stored; }
+    var id = newSenderId();
+    save(SENDER_KEY, id);
+    return id;
+  }
+
+  var sender = resolveSender();
+  var lastEventKey = "webchat.lastEventId." + sender;
+
+  // ------------------------------------------------------------------ speech
+
+  var canSpeak = "speechSynthesis" in window && "SpeechSynthesisUtterance" in window;
+  var readAloud = canSpeak && load(SPEAK_KEY) === "on";
+
+  function showSpeakState() {
+    speakButton.setAttribute("aria-pressed", readAloud ? "true" : "false");
+    speakButton.textContent = readAloud ? "🔊 Read aloud: On" : "🔊 Read aloud: Off";
+  }
+
+  function speak(text, interrupt) {
+    if (!canSpeak || !text) { return; }
+    try {
+      if (interrupt) { window.speechSynthesis.cancel(); }
+      var utterance = new window.SpeechSynthesisUtterance(text);
+      utterance.lang = document.documentElement.lang || "en";
+      utterance.rate = 0.9;
+      window.speechSynthesis.speak(utterance);
+    } catch (e) { /* speech is a nicety; never break the chat for it */ }
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function addParagraph(parent, text, className) {
+    var p = document.createElement("p");
+    p.className = className || "text";
+    p.textContent = text;
+    parent.appendChild(p);
+    return p;
+  }
+
+  function safeImageUrl(url) {
+    if (typeof url !== "string") { return null; }
+    try {
+      var parsed = new URL(url, window.location.href);
+      return /^(https?:|data:)$/.test(parsed.protocol) ? parsed.href : null;
+    } catch (e) { return null; }
+  }
+
+  function messageText(message) {
+    var parts = [];
+    if (typeof message.text === "string" && message.text) { parts.push(message.text); }
+    if (message.custom && typeof message.custom.text === "string") { parts.push(message.custom.text); }
+    if (typeof message.attachment === "string" && message.attachment) { parts.push(message.attachment); }
+    return parts.join("\n");
+  }
+
+  function formatTime(iso) {
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) { return ""; }
+    var options = { hour: "2-digit", minute: "2-digit" };
+    if (new Date().toDateString() !== when.toDateString()) {
+      options.weekday = "long";
+      options.day = "numeric";
+      options.month = "long";
+    }
+    return "Sent " + when.toLocaleString(undefined, options);
+  }
+
+  function addUserMessage(text) {
+    var bubble = document.createElement("div");
+    bubble.className = "msg user";
+    addParagraph(bubble, text);
+    log.appendChild(bubble);
+    scrollToEnd();
+  }
+
+  function addBotMessage(message, options) {
+    options = options || {};
+    var text = messageText(message);
+    var imageUrl = safeImageUrl(message.image);
+    var buttons = Array.isArray(message.buttons) ? message.buttons : [];
+    if (!text && !imageUrl && !buttons.length) { return; }
+
+    var bubble = document.createElement("div");
+    bubble.className = "msg bot" + (options.extraClass ? " " + options.extraClass : "");
+    if (text) { addParagraph(bubble, text); }
+    if (imageUrl) {
+      var img = document.createElement("img");
+      img.src = imageUrl;
+      img.alt = "Picture from the assistant";
+      img.className = "picture";
+      bubble.appendChild(img);
+    }
+    if (buttons.length) { bubble.appendChild(makeChoices(buttons)); }
+    if (options.timestamp) {
+      var time = formatTime(options.timestamp);
+      if (time) { addParagraph(bubble, time, "time"); }
+    }
+    log.appendChild(bubble);
+    scrollToEnd();
+
+    if (text) {
+      lastBot = { text: text, image: imageUrl };
+      if (readAloud && !options.silent) { speak(text, false); }
+    }
+  }
+
+  function makeChoices(buttons) {
+    var group = document.createElement("div");
+    group.className = "choices";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Choices");
+    buttons.forEach(function (choice) {
+      if (!choice || (choice.title == null && choice.payload == null)) { return; }
+      var title = String(choice.title != null ? choice.title : choice.payload);
+      var payload = String(choice.payload != null ? choice.payload : choice.title);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = title;
+      button.addEventListener("click", function () {
+        if (busy || group.classList.contains("used")) { return; }
+        group.classList.add("used");
+        Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) {
+          b.disabled = true;
+        });
+        button.classList.add("chosen");
+        button.setAttribute("aria-pressed", "true");
+        addUserMessage(title);
+        post({ sender: sender, payload: payload, title: title });
+      });
+      group.appendChild(button);
+    });
+    return group;
+  }
+
+  function addNetworkError(body) {
+    var bubble = document.createElement("div");
+    bubble.className = "msg error";
+    bubble.setAttribute("role", "alert");
+    addParagraph(bubble, NETWORK_ERROR);
+    var group = document.createElement("div");
+    group.className = "choices retry";
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.textContent = "Try again";
+    retry.addEventListener("click", function () {
+      if (busy) { return; }
+      retry.disabled = true;
+      bubble.classList.add("used");
+      post(body);
+    });
+    group.appendChild(retry);
+    bubble.appendChild(group);
+    log.appendChild(bubble);
+    scrollToEnd();
+    if (readAloud) { speak(NETWORK_ERROR, false); }
+  }
+
+  // ------------------------------------------------------------------ talking to the server
+
+  function setBusy(value) {
+    busy = value;
+    typing.hidden = !value;
+    sendButton.disabled = value;
+    humanButton.disabled = value;
+    log.setAttribute("aria-busy", value ? "true" : "false");
+  }
+
+  function post(body) {
+    setBusy(true);
+    var controller = "AbortController" in window ? new AbortController() : null;
+    var timer = controller ? window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    return window.fetch("message", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      cache: "no-store",
+      signal: controller ? controller.signal : undefined
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (data) {
+      (data && Array.isArray(data.messages) ? data.messages : []).forEach(function (message) {
+        addBotMessage(message);
+      });
+    }).catch(function () {
+      addNetworkError(body);
+    }).then(function () {
+      if (timer) { window.clearTimeout(timer); }
+      setBusy(false);
+      input.focus();
+    });
+  }
+
+  function sendText(text) {
+    if (busy) { return false; }
+    if (text.trim()) { addUserMessage(text); }
+    post({ sender: sender, message: text });
+    return true;
+  }
+
+  // ------------------------------------------------------------------ proactive messages
+
+  function connectEvents() {
+    if (!("EventSource" in window)) { return; }
+    var url = "events?sender=" + encodeURIComponent(sender);
+    var last = load(lastEventKey);
+    if (last && /^[0-9]+$/.test(last)) { url += "&last_event_id=" + last; }
+    var source = new window.EventSource(url);
+    source.onmessage = function (event) {
+      var id = event.lastEventId;
+      if (id) {
+        if (seenEvents.has(id)) { return; }
+        seenEvents.add(id);
+        var previous = load(lastEventKey);
+        if (!previous || Number(id) > Number(previous)) { save(lastEventKey, id); }
+      }
+      var message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      if (message && typeof message === "object") {
+        addBotMessage(message, { timestamp: message.timestamp, extraClass: "proactive" });
+      }
+    };
+    // EventSource reconnects by itself and sends Last-Event-ID when it does.
+  }
+
+  // ------------------------------------------------------------------ wiring
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (sendText(input.value)) { input.value = ""; }
+    input.focus();
+  });
+
+  humanButton.addEventListener("click", function () {
+    sendText(HUMAN_TEXT);
+    input.focus();
+  });
+
+  againButton.addEventListener("click", function () {
+    var again = lastBot;
+    if (!again) {
+      var welcome = log.querySelector(".welcome .text");
+      again = { text: welcome ? welcome.textContent : "", image: null };
+    }
+    if (again.text || again.image) {
+      addBotMessage({ text: again.text, image: again.image }, { extraClass: "repeat", silent: true });
+      speak(again.text, true);
+    }
+    input.focus();
+  });
+
+  if (canSpeak) {
+    speakButton.hidden = false;
+    showSpeakState();
+    speakButton.addEventListener("click", function () {
+      readAloud = !readAloud;
+      save(SPEAK_KEY, readAloud ? "on" : "off");
+      showSpeakState();
+      if (!readAloud) { window.speechSynthesis.cancel(); }
+      input.focus();
+    });
+  } else {
+    speakButton.parentNode.removeChild(speakButton);
+  }
+
+  document.documentElement.setAttribute("data-sender", sender);
+  connectEvents();
+  input.focus();
+})();

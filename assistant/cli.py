@@ -1,0 +1,124 @@
+"""The `assistant` command: database set-up, training, running the stack, benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from assistant.settings import STATE_DIR, load_settings
+
+
+def _database():
+    from assistant.care.db import Database
+
+    settings = load_settings()
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return Database(settings.database_url)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the database migrations."""
+    _database().upgrade()
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_db_seed(args: argparse.Namespace) -> int:
+    """Load the demo registry (does nothing when providers exist)."""
+    from assistant.care.seed import load_demo_data
+
+    counts = load_demo_data(_database())
+    print("Demo data: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "already loaded"))
+    return 0
+
+
+def cmd_db_import(args: argparse.Namespace) -> int:
+    """Import providers from a CSV file."""
+    from assistant.care.csv_import import import_providers_csv
+
+    report = import_providers_csv(_database(), Path(args.path))
+    print(report)
+    return 0 if not getattr(report, "errors", None) else 1
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train the model when its data changed."""
+    from assistant.training import train
+
+    train(force=args.force)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the whole local stack and keep it running until Ctrl-C."""
+    from assistant.stack import Stack
+
+    settings = load_settings()
+    stack = Stack(settings)
+    print("Starting the action server and the Rasa server (loading the model takes about a minute)...", flush=True)
+    try:
+        stack.start()
+        print()
+        print(f"  Chat page:        {stack.chat_url}")
+        print(f"  REST webhook:     {stack.rasa_url}/webhooks/rest/webhook")
+        print(f"  Action server:    http://127.0.0.1:{settings.action_port}")
+        print(f"  Logs:             {stack.log_dir}")
+        print("\nPress Ctrl-C to stop.", flush=True)
+        while True:
+            stack.raise_if_dead()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    except (RuntimeError, TimeoutError, FileNotFoundError) as error:
+        print(f"The assistant could not keep running: {error}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure turn latency, parse latency, training time and memory."""
+    from assistant.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line parser."""
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database commands").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    db.add_parser("seed", help="load the demo registry").set_defaults(func=cmd_db_seed)
+    imp = db.add_parser("import-csv", help="import providers from a CSV file")
+    imp.add_argument("path")
+    imp.set_defaults(func=cmd_db_import)
+
+    train = sub.add_parser("train", help="train the model if its data changed")
+    train.add_argument("--force", action="store_true", help="train even when nothing changed")
+    train.set_defaults(func=cmd_train)
+
+    sub.add_parser("run", help="start the local stack").set_defaults(func=cmd_run)
+
+    bench = sub.add_parser("bench", help="run the benchmark")
+    bench.add_argument("--turns", type=int, default=60, help="REST turns and parses to time")
+    bench.add_argument("--train", action="store_true", help="also time a full training run")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the `assistant` command."""
+    STATE_DIR.mkdir(exist_ok=True)
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Starting, watching and stopping the local stack: the action server and the Rasa server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from assistant.settings import PROJECT_ROOT, STATE_DIR, Settings
+from assistant.training import model_path
+
+
+@dataclass
+class Stack:
+    """The processes of one running stack, with their ports and logs."""
+
+    settings: Settings
+    root: Path = PROJECT_ROOT
+    log_dir: Path = STATE_DIR / "logs"
+    tracker_db: Optional[Path] = None
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://127.0.0.1:{self.settings.rasa_port}"
+
+    @property
+    def chat_url(self) -> str:
+        """The local chat page."""
+        return f"{self.rasa_url}/webhooks/webchat/"
+
+    def environment(self) -> dict[str, str]:
+        """Environment for the child processes: our settings made explicit."""
+        env = dict(os.environ)
+        env.update(
+            ASSISTANT_DATABASE_URL=self.settings.database_url,
+            ASSISTANT_TIMEZONE=self.settings.timezone,
+            ASSISTANT_EMERGENCY_NUMBER=self.settings.emergency_number,
+            ASSISTANT_ACTION_PORT=str(self.settings.action_port),
+            ASSISTANT_RASA_PORT=str(self.settings.rasa_port),
+            ASSISTANT_TRACKER_DB=str(self.tracker_db or (self.log_dir.parent / "trackers.db")),
+            ASSISTANT_MEAL_LEAD_MINUTES=str(self.settings.meal_lead_minutes),
+        )
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "rasa", *args],
+            cwd=self.root,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start(self, timeout: float = 300.0) -> None:
+        """Start both servers and wait until they answer."""
+        model = model_path(self.root)
+        if not model.exists():
+            raise FileNotFoundError(f"No trained model at {model}; run `assistant train` first.")
+        self._spawn(
+            "actions",
+            ["run", "actions", "--actions", "assistant.actions", "--port", str(self.settings.action_port)],
+        )
+        self._spawn(
+            "rasa",
+            [
+                "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.settings.rasa_port),
+                "--model", str(model), "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                "--cors", f"http://127.0.0.1:{self.settings.rasa_port}",
+            ],
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the action server and a loaded model answer, or raise."""
+        deadline = time.monotonic() + timeout
+        checks = {
+            "actions": f"http://127.0.0.1:{self.settings.action_port}/health",
+            "rasa": f"{self.rasa_url}/status",
+        }
+        pending = dict(checks)
+        while pending:
+            for name in list(pending):
+                self.raise_if_dead()
+                if _answers(pending[name], need="model_file" if name == "rasa" else ""):
+                    del pending[name]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{', '.join(pending)} did not start in {timeout:.0f}s; see {self.log_dir}")
+            if pending:
+                time.sleep(0.5)
+
+    def raise_if_dead(self) -> None:
+        """Raise if a server process has exited."""
+        for name, process in self.processes.items():
+            code = process.poll()
+            if code is not None:
+                raise RuntimeError(f"the {name} server stopped (exit code {code}); see {self.log_dir / (name + '.log')}")
+
+    def stop(self, grace: float = 15.0) -> None:
+        """Stop every process: SIGINT first, then SIGKILL after a grace period."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                _signal_group(process, signal.SIGINT)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait(timeout=5)
+        self.processes.clear()
+
+    def pids(self) -> dict[str, int]:
+        """Process ids by server name."""
+        return {name: p.pid for name, p in self.processes.items()}
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _answers(url: str, need: str = "") -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            body = response.read().decode("utf-8", "replace")
+            return response.status == 200 and (not need or need in body)
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False

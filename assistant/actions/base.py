@@ -23,13 +23,14 @@ INTERRUPTING_INTENTS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _services_for(url: str) -> CareServices:
-    return CareServices.from_url(url)
+def _services_for(url: str, timezone: str) -> CareServices:
+    return CareServices.from_url(url, clock=lambda: now_utc(), timezone=timezone)
 
 
 def care() -> CareServices:
     """The care services for the configured database (built once per process, lazily)."""
-    return _services_for(load_settings().database_url)
+    settings = load_settings()
+    return _services_for(settings.database_url, settings.timezone)
 
 
 _clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731

@@ -203,7 +203,7 @@ class ValidateMealOrderForm(PatientFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        mode = tracker.get_slot("meal_mode") or "delivery"
+        mode = tracker.get_slot("meal_mode") or meal_mode_from(tracker)
         extra = ["meal_days"] if mode == "meal_plan" else []
         extra += ["party_size"] if mode == "table_reservation" else []
         return ["meal_mode", *extra, *domain_slots]
@@ -262,6 +262,11 @@ class ValidateMealOrderForm(PatientFormValidation):
             return {"meal_choice": picked[0]}
         answer = self.requested_answer(tracker, "meal_choice")
         return {"meal_choice": answer} if answer else {}
+
+    def validate_meal_mode(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"meal_mode": value}
 
     def validate_meal_days(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -280,3 +280,25 @@ class BookingService:
             transition(booking, new_status, actor, now=self._clock())
             view = to_view(booking)
         return view
+
+
+CHANGEABLE_STATUSES: Final = ("requested", "confirmed")
+"""Statuses in which a senior may still change the time of a booking."""
+
+
+def check_changeable(booking: Booking) -> None:
+    """Refuse a time change once a helper is assigned or the booking is over.
+
+    Raises:
+        InvalidTransition: If the booking's status no longer allows changes.
+    """
+    if booking.status in CHANGEABLE_STATUSES:
+        return
+    if booking.status == "assigned":
+        message = (
+            f"A helper is already assigned to booking {booking.reference}, so I cannot change "
+            "the time myself. A person from our team can help."
+        )
+    else:
+        message = f"Booking {booking.reference} is {STATUS_WORDS[booking.status]}, so the time cannot be changed."
+    raise InvalidTransition(message)

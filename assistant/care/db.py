@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.future import create_engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from assistant.care.models import metadata
 
@@ -22,15 +22,22 @@ class Database:
 
     Nothing connects at construction time; create one per process and share it.
 
+    SQLite files run in WAL mode (readers never block the writer, which suits
+    the action server, care service and console sharing one file) with foreign
+    keys on. WAL mode adds ``-wal`` and ``-shm`` files beside the database.
+
     Args:
         url: SQLAlchemy URL, e.g. ``sqlite:///care.db`` or
             ``postgresql+psycopg2://user@host/db``.
         echo: Log every SQL statement (debugging only).
+        durable: For SQLite, sync every commit to disk (``synchronous=FULL``).
+            ``False`` (``NORMAL``) survives a crash of the program but may lose
+            the last commits on power loss; it is for tests and throwaway demos.
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, durable: bool = True) -> None:
         self.url: str = url
-        self.engine: Engine = _build_engine(url, echo=echo)
+        self.engine: Engine = _build_engine(url, echo=echo, durable=durable)
         self._sessions = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
 
     @contextmanager
@@ -75,22 +82,28 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def _build_engine(url: str, *, echo: bool) -> Engine:
+def _build_engine(url: str, *, echo: bool, durable: bool) -> Engine:
     """Create the engine, with the SQLite settings we rely on."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, echo=echo, pool_pre_ping=True)
 
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 15}}
-    if parsed.database in (None, "", ":memory:"):
-        kwargs["poolclass"] = StaticPool
-    engine = create_engine(url, echo=echo, **kwargs)
-    _configure_sqlite(engine)
+    in_memory = parsed.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": 15},
+        poolclass=StaticPool if in_memory else QueuePool,
+    )
+    pragmas = ["foreign_keys=ON"]
+    if not in_memory:
+        pragmas += ["journal_mode=WAL", f"synchronous={'FULL' if durable else 'NORMAL'}"]
+    _configure_sqlite(engine, pragmas)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """Enable foreign keys and let SQLAlchemy (not pysqlite) control transactions.
+def _configure_sqlite(engine: Engine, pragmas: list[str]) -> None:
+    """Set ``pragmas`` on each connection and let SQLAlchemy control transactions.
 
     pysqlite's own implicit transactions break SAVEPOINT; the documented fix is to
     turn them off and emit BEGIN ourselves.
@@ -101,7 +114,8 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA foreign_keys=ON")
+            for pragma in pragmas:
+                cursor.execute(f"PRAGMA {pragma}")
         finally:
             cursor.close()
 

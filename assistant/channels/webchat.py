@@ -507,7 +507,8 @@ class WebChatInput(InputChannel):
         async def page(request: Request) -> HTTPResponse:
             if not request.path.endswith("/"):
                 # The page loads its files and endpoints by relative URL.
-                return response.redirect(request.path + "/", status=301)
+                query = f"?{request.query_string}" if request.query_string else ""
+                return response.redirect(f"{request.path}/{query}", status=301)
             return self._serve_file(request, self.static_dir / PAGE_FILE, PAGE_HEADERS)
 
         @webchat.route("/static/<name:path>", methods=["GET"])

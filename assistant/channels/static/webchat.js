@@ -61,7 +61,7 @@
 
   function showSpeakState() {
     speakButton.setAttribute("aria-pressed", readAloud ? "true" : "false");
-    speakButton.textContent = readAloud ? "🔊 Read aloud: On" : "🔊 Read aloud: Off";
+    document.getElementById("speak-state").textContent = readAloud ? "On" : "Off";
   }
 
   function speak(text, interrupt) {

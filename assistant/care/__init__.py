@@ -1,0 +1,62 @@
+"""The care domain: people, the provider registry, meals, bookings, escalations.
+
+Framework-free (never imports rasa or rasa_sdk). Entry points build one
+:class:`CareServices` per process and call its services; every service returns
+frozen views and raises :class:`~assistant.care.errors.CareError` subclasses
+whose ``message`` can be shown to a senior.
+"""
+
+from __future__ import annotations
+
+from assistant.care.bookings import BookingService
+from assistant.care.clock import Clock, utcnow
+from assistant.care.db import Database
+from assistant.care.errors import (
+    CareError,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    NotRegistered,
+    Unavailable,
+)
+from assistant.care.escalations import EscalationService
+from assistant.care.meals import MealService
+from assistant.care.people import PeopleService
+from assistant.care.registry import RegistryService
+from assistant.care.scheduling import DEFAULT_TIMEZONE
+
+__all__ = [
+    "CareServices",
+    "CareError",
+    "Database",
+    "InvalidInput",
+    "InvalidTransition",
+    "NotAllowed",
+    "NotFound",
+    "NotRegistered",
+    "Unavailable",
+]
+
+
+class CareServices:
+    """All care services over one database.
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time (inject a fixed one in tests).
+        timezone: Deployment timezone in which providers' opening hours are written.
+    """
+
+    def __init__(self, db: Database, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> None:
+        self.db: Database = db
+        self.people: PeopleService = PeopleService(db, clock=clock)
+        self.registry: RegistryService = RegistryService(db, timezone=timezone)
+        self.meals: MealService = MealService(db, clock=clock, timezone=timezone)
+        self.bookings: BookingService = BookingService(db, clock=clock)
+        self.escalations: EscalationService = EscalationService(db, clock=clock)
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":
+        """Build the services for a database URL (the schema must already exist)."""
+        return cls(Database(url), clock=clock, timezone=timezone)

@@ -1,0 +1,193 @@
+"""Escalations to human care coordinators: open, queue, claim, resolve."""
+
+from __future__ import annotations
+
+from typing import Final, Optional
+
+from sqlalchemy import select
+
+from assistant.care import audit
+from assistant.care.bookings import add_with_unique_reference, normalise_reference
+from assistant.care.clock import Clock, utcnow
+from assistant.care.db import Database
+from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
+from assistant.care.models import Escalation, Person
+from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_int, clean_text
+from assistant.care.views import EscalationView
+from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY, ESCALATION_KINDS
+from assistant.care.bookings import new_reference
+
+PREFIX: Final = "E"
+ACTIVE_STATUSES: Final = ("open", "claimed")
+
+
+def escalation_view(escalation: Escalation) -> EscalationView:
+    """Return the frozen view of an escalation (call inside the session)."""
+    return EscalationView(
+        reference=escalation.reference,
+        kind=escalation.kind,
+        priority=escalation.priority,
+        status=escalation.status,
+        summary=escalation.summary,
+        created_at=escalation.created_at,
+        conversation_id=escalation.conversation_id,
+        claimed_by=escalation.claimed_by,
+        resolved_at=escalation.resolved_at,
+        outcome=escalation.outcome,
+    )
+
+
+class EscalationService:
+    """Hand conversations over to human coordinators.
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time.
+    """
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def open(
+        self,
+        kind: str,
+        conversation_id: Optional[str],
+        summary: str,
+        priority: Optional[int] = None,
+        person_id: Optional[int] = None,
+    ) -> EscalationView:
+        """Open an escalation; the default priority depends on the kind.
+
+        Priorities: 1 emergency; 2 missed medication, complaint; 3 talk to a
+        human, consultation, unmatched booking; 4 service request.
+
+        Raises:
+            InvalidInput: On an unknown kind, a priority outside 1-4, or an empty
+                or too long summary.
+        """
+        if kind not in ESCALATION_KINDS:
+            raise InvalidInput(f"Unknown escalation kind {kind!r}.", field="kind")
+        level = DEFAULT_ESCALATION_PRIORITY[kind] if priority is None else clean_int(
+            priority, "priority", 1, 4, field="priority"
+        )
+        text = clean_text(summary, "message", MAX_TEXT, field="summary")
+        now = self._clock()
+        with self._db.session() as session:
+            if person_id is None and conversation_id:
+                person_id = session.scalar(
+                    select(Person.id).where(Person.conversation_id == conversation_id)
+                )
+            escalation = Escalation(
+                kind=kind, priority=level, status="open", conversation_id=conversation_id,
+                person_id=person_id, summary=text, created_at=now,
+            )
+            add_with_unique_reference(session, escalation, Escalation, lambda: new_reference(PREFIX))
+            actor = audit.person_actor(person_id) if person_id is not None else audit.ASSISTANT
+            audit.record(
+                session, actor, "escalation.opened", "escalation", escalation.reference,
+                at=now, kind=kind, priority=level,
+            )
+            view = escalation_view(escalation)
+        return view
+
+    def list_open(self, include_claimed: bool = True) -> list[EscalationView]:
+        """Return unresolved escalations, most urgent first, then oldest first.
+
+        Args:
+            include_claimed: Also list those a coordinator is already handling.
+        """
+        statuses = ACTIVE_STATUSES if include_claimed else ("open",)
+        query = (
+            select(Escalation)
+            .where(Escalation.status.in_(statuses))
+            .order_by(Escalation.priority, Escalation.created_at, Escalation.id)
+        )
+        with self._db.session() as session:
+            return [escalation_view(e) for e in session.scalars(query)]
+
+    def active_for_conversation(self, conversation_id: str) -> list[EscalationView]:
+        """Return the unresolved escalations of one conversation, oldest first."""
+        query = (
+            select(Escalation)
+            .where(
+                Escalation.conversation_id == conversation_id,
+                Escalation.status.in_(ACTIVE_STATUSES),
+            )
+            .order_by(Escalation.created_at, Escalation.id)
+        )
+        with self._db.session() as session:
+            return [escalation_view(e) for e in session.scalars(query)]
+
+    def get(self, reference: str) -> EscalationView:
+        """Return one escalation.
+
+        Raises:
+            NotFound: If there is no such escalation.
+        """
+        with self._db.session() as session:
+            return escalation_view(self._find(session, reference))
+
+    def claim(self, reference: str, coordinator: str) -> EscalationView:
+        """Let a coordinator take an open escalation (claiming twice is harmless).
+
+        Raises:
+            NotFound: If there is no such escalation.
+            InvalidTransition: If another coordinator has it or it is resolved.
+        """
+        name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
+        now = self._clock()
+        with self._db.session() as session:
+            escalation = self._find(session, reference)
+            if escalation.status == "claimed" and escalation.claimed_by == name:
+                return escalation_view(escalation)
+            if escalation.status == "claimed":
+                raise InvalidTransition(f"{escalation.reference} is already handled by {escalation.claimed_by}.")
+            if escalation.status == "resolved":
+                raise InvalidTransition(f"{escalation.reference} is already resolved.")
+            escalation.status = "claimed"
+            escalation.claimed_by = name
+            escalation.claimed_at = now
+            audit.record(
+                session, audit.coordinator_actor(name), "escalation.claimed", "escalation",
+                escalation.reference, at=now,
+            )
+            view = escalation_view(escalation)
+        return view
+
+    def resolve(self, reference: str, coordinator: str, outcome: str) -> EscalationView:
+        """Close an escalation with a short outcome.
+
+        Raises:
+            NotFound: If there is no such escalation.
+            InvalidTransition: If it is resolved already or claimed by someone else.
+            InvalidInput: If the outcome is empty or too long.
+        """
+        name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
+        text = clean_text(outcome, "outcome", MAX_TEXT, field="outcome")
+        now = self._clock()
+        with self._db.session() as session:
+            escalation = self._find(session, reference)
+            if escalation.status == "resolved":
+                raise InvalidTransition(f"{escalation.reference} is already resolved.")
+            if escalation.status == "claimed" and escalation.claimed_by != name:
+                raise InvalidTransition(f"{escalation.reference} is handled by {escalation.claimed_by}.")
+            escalation.status = "resolved"
+            escalation.claimed_by = escalation.claimed_by or name
+            escalation.resolved_at = now
+            escalation.outcome = text
+            audit.record(
+                session, audit.coordinator_actor(name), "escalation.resolved", "escalation",
+                escalation.reference, at=now,
+            )
+            view = escalation_view(escalation)
+        return view
+
+    @staticmethod
+    def _find(session, reference: str) -> Escalation:  # type: ignore[no-untyped-def]
+        """Return the escalation with this reference or raise NotFound."""
+        ref = normalise_reference(reference)
+        escalation = session.scalar(select(Escalation).where(Escalation.reference == ref))
+        if escalation is None:
+            raise NotFound(f"There is no escalation {ref or reference!r}.")
+        return escalation

@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# PostgreSQL runs on the development and CI machines; the care layer's tests also run against it.
+export CARE_TEST_POSTGRES_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
 
 .PHONY: run test setup system-deps db model bench clean-state
 

@@ -510,7 +510,8 @@ class ActionPlaceMealOrder(Action):
         if isinstance(choice, MealOption):
             if mode == "meal_plan":
                 plan = plan_of(tracker) or {"weekdays": list(range(5))}
-                return meals.create_meal_plan(sender, choice.dish_id, plan["weekdays"], when.timetz().replace(tzinfo=None), when.date())
+                local = when.astimezone(user_timezone(profile_of(tracker)))
+                return meals.create_meal_plan(sender, choice.dish_id, plan["weekdays"], local.time(), local.date())
             return meals.place_order(sender, choice.dish_id, 1, when)
         if mode == "table_reservation":
             return meals.reserve_table(sender, choice.offering_id, when, int(tracker.get_slot("party_size") or 1))

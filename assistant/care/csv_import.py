@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Optional, Union
+from typing import Any, Final, Mapping, Optional, Union
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -146,9 +146,9 @@ def import_providers_csv(db: Database, path: Union[str, Path], *, actor: str = "
     return ImportReport(created=created, updated=updated, skipped=tuple(problems))
 
 
-def _check_row(raw: dict) -> _Row:  # type: ignore[type-arg]
+def _check_row(raw: Mapping[Optional[str], Any]) -> _Row:
     """Validate one row's cells."""
-    if raw.get(None):  # type: ignore[call-overload]
+    if raw.get(None):
         raise InvalidInput("the row has more cells than the header.")
     cells = {k: (v or "").strip() for k, v in raw.items() if k is not None}
     name = clean_text(cells.get("name"), "provider name", MAX_NAME, field="name")

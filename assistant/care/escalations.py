@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Final, Optional
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assistant.care import audit
-from assistant.care.bookings import add_with_unique_reference, normalise_reference
+from assistant.care.bookings import add_with_unique_reference, new_reference, normalise_reference
 from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
 from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
@@ -15,7 +16,6 @@ from assistant.care.models import Escalation, Person
 from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_int, clean_text
 from assistant.care.views import EscalationView
 from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY, ESCALATION_KINDS
-from assistant.care.bookings import new_reference
 
 PREFIX: Final = "E"
 ACTIVE_STATUSES: Final = ("open", "claimed")
@@ -184,7 +184,7 @@ class EscalationService:
         return view
 
     @staticmethod
-    def _find(session, reference: str) -> Escalation:  # type: ignore[no-untyped-def]
+    def _find(session: Session, reference: str) -> Escalation:
         """Return the escalation with this reference or raise NotFound."""
         ref = normalise_reference(reference)
         escalation = session.scalar(select(Escalation).where(Escalation.reference == ref))

@@ -19,7 +19,7 @@ Hours = dict[str, list[list[str]]]
 """Normalised opening hours: weekday key to sorted ``[start, end]`` pairs."""
 
 _TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
-_DAY_ALIASES = {"daily": WEEKDAYS, "everyday": WEEKDAYS, "weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[5:]}
+_DAY_ALIASES: dict[str, tuple[str, ...]] = {"daily": WEEKDAYS, "everyday": WEEKDAYS, "weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[5:]}
 
 
 def _minutes(text: str) -> int:

@@ -35,7 +35,7 @@ from assistant.care.scheduling import (
 )
 from assistant.care.validation import MAX_TEXT, clean_int, clean_text
 from assistant.care.views import BookingView, OrderQuote
-from assistant.care.vocabulary import MEAL_BOOKING_KINDS, MEAL_PROVIDER_KIND, WEEKDAYS
+from assistant.care.vocabulary import MEAL_BOOKING_KINDS, MEAL_PROVIDER_KIND
 
 DELIVERY_FEE_CENTS: Final = 150
 """Delivery fee, charged once per delivery: per order, and per delivery of a meal plan."""

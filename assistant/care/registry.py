@@ -7,6 +7,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import Select
 
 from assistant.care import audit
 from assistant.care.clock import require_aware, utcnow, zone
@@ -78,7 +79,7 @@ def meal_option(dish: Dish) -> MealOption:
     )
 
 
-def _serving(district: str):  # type: ignore[no-untyped-def]
+def _serving(district: str) -> Select:
     """Return a subquery of provider ids serving ``district`` (any letter case)."""
     return select(ProviderDistrict.provider_id).where(
         func.lower(ProviderDistrict.district) == district.strip().lower()

@@ -36,7 +36,7 @@ def check_lead_time(at: datetime, now: datetime, lead: timedelta, tz: ZoneInfo) 
         )
     if at < now + lead:
         minutes = int(lead.total_seconds() // 60)
-        notice = f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
+        notice = f"{minutes} minutes'" if minutes < 120 else f"{minutes // 60} hours'"
         earliest = now + lead
         raise Unavailable(
             f"That is too soon. We need at least {notice} notice. "

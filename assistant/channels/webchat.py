@@ -411,7 +411,9 @@ class WebChatInput(InputChannel):
             body, headers=headers, content_type=STATIC_CONTENT_TYPES[path.suffix.lower()]
         )
 
-    async def _handle_message(self, request: Request, on_new_message: MessageHandler) -> HTTPResponse:
+    async def _handle_message(
+        self, request: Request, on_new_message: MessageHandler
+    ) -> HTTPResponse:
         if len(request.body or b"") > MAX_BODY_BYTES:
             return _json_error("The message is too large.", status=413)
         try:

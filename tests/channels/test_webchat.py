@@ -654,7 +654,9 @@ async def test_chat_page_in_a_browser(start_server: StartServer) -> None:
             # Type, send, see the reply as literal text.
             await page.fill("#text", "I'd like lunch delivered tomorrow")
             await page.click("#send")
-            await expect(log.locator(".msg.user")).to_have_text(["I'd like lunch delivered tomorrow"])
+            await expect(log.locator(".msg.user")).to_have_text(
+                ["I'd like lunch delivered tomorrow"]
+            )
             reply = log.locator(".msg.bot:not(.welcome)").first
             await expect(reply.locator(".text")).to_have_text(TRICKY_TEXT)
             assert await log.locator("b, script").count() == 0
@@ -675,7 +677,9 @@ async def test_chat_page_in_a_browser(start_server: StartServer) -> None:
 
             # "Say that again" shows the last bot message again.
             await page.click("#again")
-            await expect(log.locator(".msg.bot.repeat")).to_have_text("Lunch is booked for tomorrow.")
+            await expect(log.locator(".msg.bot.repeat")).to_have_text(
+                "Lunch is booked for tomorrow."
+            )
 
             # "Talk to a person" sends the fixed sentence.
             await page.click("#human")

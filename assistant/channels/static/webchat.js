@@ -140,6 +140,12 @@
       img.src = imageUrl;
       img.alt = "Picture from the assistant";
       img.className = "picture";
+      img.addEventListener("error", function () {
+        var note = document.createElement("p");
+        note.className = "text";
+        note.textContent = "(The picture could not be shown.)";
+        if (img.parentNode) { img.parentNode.replaceChild(note, img); }
+      });
       bubble.appendChild(img);
     }
     if (buttons.length) { bubble.appendChild(makeChoices(buttons)); }

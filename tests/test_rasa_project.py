@@ -1,0 +1,42 @@
+"""The Rasa project itself: the data validates and the conversation stories are predicted exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT
+from assistant.training import is_stale, model_path
+
+pytestmark = pytest.mark.rasa
+
+
+def run_rasa(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rasa", *args], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
+
+
+def test_training_data_validates() -> None:
+    result = run_rasa("data", "validate", "--data", "data", "--domain", "domain.yml", "--config", "config.yml")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "story structure conflicts" in (result.stdout + result.stderr).lower()
+    assert "found conflicts" not in (result.stdout + result.stderr).lower()
+
+
+def test_model_is_trained_on_the_current_data() -> None:
+    assert model_path().exists(), "no model: run `make test` (it trains) or `assistant train`"
+    assert not is_stale(), "the model is older than its data: run `assistant train`"
+
+
+def test_conversation_stories_are_predicted_without_errors(tmp_path: Path) -> None:
+    result = run_rasa(
+        "test", "core", "--stories", "tests/stories", "--model", str(model_path()),
+        "--fail-on-prediction-errors", "--out", str(tmp_path / "results"),
+    )
+    failed = tmp_path / "results" / "failed_test_stories.yml"
+    detail = failed.read_text() if failed.exists() else ""
+    assert result.returncode == 0, detail[-4000:] + result.stdout[-2000:] + result.stderr[-2000:]

@@ -20,7 +20,7 @@ from assistant.actions.base import (
     latest_intent,
     profile_of,
 )
-from assistant.actions.diets import normalise_diets
+from assistant.care.diets import read_diets
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.errors import CareError
 from assistant.settings import load_settings
@@ -164,7 +164,7 @@ class ValidateOnboardingForm(PatientFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         values = value if isinstance(value, list) else [value]
-        diets, unknown = normalise_diets(str(v) for v in values if v is not None)
+        diets, unknown = read_diets(str(v) for v in values if v is not None)
         if unknown:
             return self.reject(
                 "dietary_needs",
@@ -172,7 +172,7 @@ class ValidateOnboardingForm(PatientFormValidation):
                 dispatcher,
                 tracker,
             )
-        return self.accept(dietary_needs=diets)
+        return self.accept(dietary_needs=list(diets))
 
 
 def match_district(text: str, districts: list[str]) -> Optional[str]:

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import care, entity_values, latest_text, profile_of
-from assistant.actions.diets import describe_diets, normalise_diets
+from assistant.care.diets import describe_diets, read_diets
 from assistant.actions.onboarding import match_district
 from assistant.care.errors import CareError
 
@@ -41,11 +41,11 @@ def requested_changes(tracker: Tracker, districts: list[str], current_diet: tupl
         changes["address"] = address
     if district:
         changes["district"] = district
-    diets, _ = normalise_diets(entity_values(tracker, "diet"))
+    diets, _ = read_diets(entity_values(tracker, "diet"))
     if diets:
         removed = set()
         for match in _NEGATED_DIET.finditer(text):
-            removed |= set(normalise_diets([match.group("diet")])[0])
+            removed |= set(read_diets([match.group("diet")])[0])
         removed &= set(diets) - {"low-salt"}  # "I don't eat salt any more" asks for low-salt food
         new_diet = (set(current_diet) | set(diets)) - removed
         changes["dietary_needs"] = sorted(new_diet)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
@@ -19,6 +19,10 @@ TALK_TO_PERSON_BUTTON = {"title": "Talk to a person", "payload": "/talk_to_human
 
 class PatientFormValidation(FormValidationAction, ABC):
     """Shared validation helpers; subclasses implement ``name()`` (so this is never registered)."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The validation action's name, ``validate_<form>``."""
 
     def requested_answer(self, tracker: Tracker, slot: str) -> Optional[str]:
         """The raw text answering ``slot`` when it is the question being asked, else None."""

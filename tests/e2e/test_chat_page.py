@@ -1,0 +1,133 @@
+"""The local chat page in headless Chromium against the real stack, as a new user would use it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.care import CareServices
+from assistant.settings import PROJECT_ROOT
+
+from .conftest import RunningStack
+
+pytestmark = pytest.mark.stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page():
+    """A fresh headless Chromium page."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 1400})
+            page.set_default_timeout(30_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def send(page, text: str) -> None:
+    """Type a message and press Send, then wait for the assistant to answer."""
+    bots_before = page.locator("#log .msg.bot").count()
+    page.fill("#text", text)
+    page.click("#send")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#log .msg.bot').length > n", arg=bots_before
+    )
+
+
+def click_choice(page, title: str) -> None:
+    """Press the last offered button whose label contains ``title``."""
+    bots_before = page.locator("#log .msg.bot").count()
+    page.locator("#log .choices:not(.used) button", has_text=title).last.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#log .msg.bot').length > n", arg=bots_before
+    )
+
+
+def last_bot_text(page) -> str:
+    return page.locator("#log .msg.bot").last.inner_text()
+
+
+def test_new_user_registers_orders_and_cancels_in_the_browser(running_stack: RunningStack, page) -> None:
+    from playwright.sync_api import expect
+
+    sender = "page-user-0001"
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(running_stack.rasa_url) else outside.append(r.url))
+    page.goto(f"{running_stack.rasa_url}/webhooks/webchat/?sender={sender}")
+    log = page.locator("#log")
+
+    send(page, "hello")
+    expect(log.locator(".msg.bot").last).to_contain_text("What is your name?")
+    send(page, "<b>Rose</b> Miller")
+    send(page, "3 Quay Street")
+    click_choice(page, "Riverside")
+    click_choice(page, "Diabetic friendly")
+    expect(log.locator(".msg.bot").last).to_contain_text("Is that all right?")
+    click_choice(page, "Yes, that's fine")
+    expect(log.locator(".msg.bot").last).to_contain_text("I've saved your details")
+    assert log.locator("b").count() == 0  # the name was shown as text, not markup
+
+    send(page, "I'd like a diabetic-friendly lunch tomorrow at noon")
+    expect(log.locator(".msg.bot").last).to_contain_text("tomorrow at 12:00")
+    options = log.locator(".choices:not(.used) button")
+    assert options.count() >= 2
+    options.first.click()
+    expect(log.locator(".msg.bot").last).to_contain_text("Shall I order it?")
+    click_choice(page, "Yes, order it")
+    confirmation = last_bot_text(page)
+    match = re.search(r"reference is ([A-Z]{2}-[A-Z0-9]{5})", confirmation)
+    assert match, confirmation
+    reference = match.group(1)
+
+    send(page, "what have I ordered?")
+    expect(log.locator(".msg.bot").last).to_contain_text(reference)
+
+    # A message the assistant sends on its own reaches the open page without a reload.
+    running_stack.post(
+        f"/conversations/{sender}/trigger_intent?output_channel=webchat",
+        {"name": "ask_capabilities", "entities": {}},
+    )
+    expect(log.locator(".msg.bot.proactive").last).to_contain_text("I can order meals")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-page.png"), full_page=False)
+
+    send(page, "please cancel my lunch")
+    click_choice(page, reference)
+    expect(log.locator(".msg.bot").last).to_contain_text(f"Cancel {reference}")
+    click_choice(page, "Yes, cancel it")
+    expect(log.locator(".msg.bot").last).to_contain_text(f"{reference} is cancelled")
+
+    care = CareServices.from_url(running_stack.database_url)
+    profile = care.people.find_by_conversation(sender)
+    assert profile is not None and profile.full_name == "<b>Rose</b> Miller"
+    assert care.meals.list_orders(sender) == []
+    assert outside == []
+
+
+def test_markup_typed_by_the_user_is_shown_as_text(running_stack: RunningStack, page) -> None:
+    page.goto(f"{running_stack.rasa_url}/webhooks/webchat/?sender=page-user-0002")
+    page.evaluate("window.__xss = undefined")
+    send(page, "<img src=x onerror=window.__xss=1><script>window.__xss=2</script>")
+    assert page.locator("#log img, #log script").count() == 0
+    assert page.evaluate("window.__xss === undefined")
+    assert "<script>" in page.locator("#log .msg.user").last.inner_text()

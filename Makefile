@@ -37,4 +37,4 @@ model: setup
 	$(PY) -m assistant.cli train
 
 bench: setup model
-	$(PY) -m assistant.cli bench
+	$(PY) -m assistant.cli bench --train

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -125,6 +126,13 @@ class Stack:
     def pids(self) -> dict[str, int]:
         """Process ids by server name."""
         return {name: p.pid for name, p in self.processes.items()}
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

@@ -9,9 +9,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.cancellation import CANCEL_FORM_SLOTS
 from assistant.actions.meals import MEAL_FORM_SLOTS
 from assistant.actions.onboarding import ONBOARDING_SLOTS
+from assistant.actions.orders import CANCEL_FORM_SLOTS, CHANGE_FORM_SLOTS
 
 
 def previous_bot_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,5 +63,5 @@ class ActionStop(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_stopped")
-        slots = {*ONBOARDING_SLOTS, *MEAL_FORM_SLOTS, *CANCEL_FORM_SLOTS, "pending_request"}
+        slots = {*ONBOARDING_SLOTS, *MEAL_FORM_SLOTS, *CANCEL_FORM_SLOTS, *CHANGE_FORM_SLOTS, "pending_request"}
         return [SlotSet(slot, None) for slot in sorted(slots)]

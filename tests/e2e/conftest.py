@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 import uuid
 from dataclasses import dataclass, replace
@@ -15,15 +14,8 @@ import pytest
 from assistant.care.db import Database
 from assistant.care.seed import load_demo_data
 from assistant.settings import load_settings
-from assistant.stack import Stack
+from assistant.stack import Stack, free_port
 from assistant.training import model_path
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

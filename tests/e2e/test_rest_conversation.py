@@ -54,10 +54,15 @@ def test_new_user_registers_orders_checks_and_cancels_a_diabetic_lunch(running_s
     replies = running_stack.say(sender, "what have I ordered?")
     assert reference in texts(replies)
 
+    replies = running_stack.say(sender, "can my lunch come at 1pm instead")
+    assert f"Move {reference}" in texts(replies) and "to tomorrow at 13:00" in texts(replies), texts(replies)
+    replies = running_stack.say(sender, "yes")
+    assert f"{reference} is now tomorrow at 13:00" in texts(replies), texts(replies)
+    [moved] = care.meals.list_orders(sender)
+    assert (moved.starts_at - order.starts_at).total_seconds() == 3600
+
     replies = running_stack.say(sender, "cancel my lunch order")
-    assert f"/inform{{\"reference\": \"{reference}\"}}" in button_payloads(replies), texts(replies)
-    replies = running_stack.say(sender, f"/inform{{\"reference\": \"{reference}\"}}")
-    assert f"Cancel {reference}" in texts(replies)
+    assert f"Cancel {reference}" in texts(replies), texts(replies)
     replies = running_stack.say(sender, "yes")
     assert f"{reference} is cancelled" in texts(replies)
     assert care.meals.list_orders(sender) == []

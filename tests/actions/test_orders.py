@@ -1,4 +1,4 @@
-"""Cancelling an order by conversation."""
+"""Changing and cancelling an order by conversation."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.actions.cancellation import (
+from assistant.actions.orders import (
     ActionAskCancelReference,
+    ActionAskChangeConfirm,
     ActionCancelBooking,
+    ActionChangeBooking,
     ValidateCancelBookingForm,
+    ValidateChangeBookingForm,
 )
 from assistant.care import CareServices
 
@@ -76,3 +79,44 @@ async def test_someone_else_cannot_cancel_my_order(care: CareServices, dispatche
     slots = slot_events(await ValidateCancelBookingForm().run(dispatcher, tracker, domain))
     assert slots.get("cancel_reference") is None
     assert [o.reference for o in care.meals.list_orders("mary-0001")] == [reference]
+
+
+async def test_one_order_is_picked_without_asking(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
+    register(care)
+    reference = order_lunch(care)
+    slots = slot_events(await ValidateCancelBookingForm().run(dispatcher, make_tracker("cancel my lunch", "cancel_booking"), domain))
+    assert slots["cancel_reference"] == reference
+
+
+async def test_a_new_time_without_a_day_keeps_the_orders_day(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
+    register(care)
+    reference = order_lunch(care)  # tomorrow at 12:00
+    tracker = make_tracker("can it come at 1pm instead", "change_booking")
+    slots = slot_events(await ValidateChangeBookingForm().run(dispatcher, tracker, domain))
+    assert slots["change_reference"] == reference
+    assert datetime.fromisoformat(slots["change_time"]) == datetime(2026, 11, 27, 13, 0, tzinfo=LONDON)
+
+
+async def test_moving_an_order_is_read_back_then_saved(care: CareServices, domain: dict[str, Any]) -> None:
+    register(care)
+    reference = order_lunch(care)
+    new_time = datetime(2026, 11, 28, 12, 30, tzinfo=LONDON).isoformat()
+    slots = {"change_reference": reference, "change_time": new_time}
+    dispatcher = CollectingDispatcher()
+    await ActionAskChangeConfirm().run(dispatcher, make_tracker(slots=slots, requested_slot="change_confirm", active_loop="change_booking_form"), domain)
+    question = dispatcher.messages[0]
+    assert (question["old"], question["new"]) == ("tomorrow at 12:00", "Saturday 28 November at 12:30")
+    dispatcher = CollectingDispatcher()
+    await ActionChangeBooking().run(dispatcher, make_tracker("yes", "affirm", slots={**slots, "change_confirm": True}), domain)
+    assert responses(dispatcher) == ["utter_booking_changed"]
+    [order] = care.meals.list_orders("mary-0001")
+    assert order.starts_at == datetime(2026, 11, 28, 12, 30, tzinfo=LONDON)
+
+
+async def test_a_past_new_time_is_refused(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
+    register(care)
+    reference = order_lunch(care)
+    tracker = make_tracker("today at 9", requested_slot="change_time", active_loop="change_booking_form",
+                           slots={"change_reference": reference})
+    slots = slot_events(await ValidateChangeBookingForm().run(dispatcher, tracker, domain))
+    assert slots["change_time"] is None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from assistant.care import CareServices
 from assistant.care.views import ProfileView
@@ -83,3 +87,26 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
 def channel_of(tracker: Tracker) -> str:
     """The input channel of the latest message (e.g. 'webchat', 'rest')."""
     return tracker.get_latest_input_channel() or "rest"
+
+
+class RegisteredUserAction(Action, ABC):
+    """An action that needs a registered user; anyone else is told how to register."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        profile = profile_of(tracker)
+        if profile is None:
+            dispatcher.utter_message(response="utter_need_registration")
+            return []
+        return await self.run_for(profile, dispatcher, tracker, domain)
+
+    @abstractmethod
+    async def run_for(
+        self, profile: ProfileView, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Run for the registered user whose profile is given."""

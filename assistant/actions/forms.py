@@ -9,7 +9,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from assistant.actions.base import INTERRUPTING_INTENTS, latest_intent, latest_text
+from assistant.actions.base import (
+    INTERRUPTING_INTENTS,
+    latest_intent,
+    latest_text,
+    now_utc,
+    user_timezone,
+)
+from assistant.care.timeparse import TimeParseError, parse_when
 
 MAX_FAILED_ANSWERS = 2
 """After this many failed answers in a row the assistant explains and offers a person."""
@@ -32,6 +39,24 @@ class PatientFormValidation(FormValidationAction, ABC):
             return None
         text = latest_text(tracker)
         return text or None
+
+    def time_answer(self, tracker: Tracker, slot: str, need_time: bool = False) -> dict[str, Any]:
+        """The text answering a time question, or a time said in the message that opened the form.
+
+        The text is validated (and, if wrong, explained) by the slot's validate method.
+        """
+        answer = self.requested_answer(tracker, slot)
+        if answer:
+            return {slot: answer}
+        if tracker.get_slot("requested_slot") is None and tracker.get_slot(slot) is None:
+            text = latest_text(tracker)
+            try:
+                found = parse_when(text, now_utc().astimezone(user_timezone(None)))
+            except TimeParseError:
+                return {slot: text}
+            if found is not None and (found.has_time or not need_time):
+                return {slot: text}
+        return {}
 
     def reject(
         self,

@@ -15,9 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import (
+    RegisteredUserAction,
     care,
     entity_values,
-    latest_intent,
     latest_text,
     now_utc,
     profile_of,
@@ -230,18 +230,7 @@ class ValidateMealOrderForm(PatientFormValidation):
     async def extract_meal_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        answer = self.requested_answer(tracker, "meal_time")
-        if answer:
-            return {"meal_time": answer}
-        if tracker.get_slot("requested_slot") is None and tracker.get_slot("meal_time") is None:
-            text = latest_text(tracker)
-            try:
-                found = parse_when(text, now_utc().astimezone(user_timezone(None)))
-            except TimeParseError:
-                return {"meal_time": text}
-            if found is not None:
-                return {"meal_time": text}
-        return {}
+        return self.time_answer(tracker, "meal_time")
 
     async def extract_party_size(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -389,19 +378,15 @@ def say_when(moment: datetime, tz: Any, with_time: bool = True) -> str:
     return f"{day} at {local:%H:%M}" if with_time else day
 
 
-class ActionAskMealChoice(Action):
+class ActionAskMealChoice(RegisteredUserAction):
     """Offers matching dishes (or chefs/restaurants) as buttons, or says honestly that none fit."""
 
     def name(self) -> str:
         return "action_ask_meal_choice"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def run_for(
+        self, profile: ProfileView, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        profile = profile_of(tracker)
-        if profile is None:
-            dispatcher.utter_message(response="utter_need_registration")
-            return []
         options = options_for(profile, tracker)
         when = when_text(tracker, profile)
         if not options:
@@ -518,19 +503,15 @@ class ActionPlaceMealOrder(Action):
         return meals.book_chef_visit(sender, choice.offering_id, when)
 
 
-class ActionListOrders(Action):
+class ActionListOrders(RegisteredUserAction):
     """Answers "what have I ordered?" from the database."""
 
     def name(self) -> str:
         return "action_list_orders"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def run_for(
+        self, profile: ProfileView, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        profile = profile_of(tracker)
-        if profile is None:
-            dispatcher.utter_message(response="utter_need_registration")
-            return []
         orders = care().meals.list_orders(tracker.sender_id)
         if not orders:
             dispatcher.utter_message(response="utter_no_orders")

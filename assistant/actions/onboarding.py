@@ -20,8 +20,8 @@ from assistant.actions.base import (
     latest_intent,
     profile_of,
 )
-from assistant.care.diets import read_diets
 from assistant.actions.forms import PatientFormValidation
+from assistant.care.diets import read_diets
 from assistant.care.errors import CareError
 from assistant.settings import load_settings
 

@@ -12,7 +12,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import care, entity_values, latest_text, now_utc, profile_of, user_timezone
+from assistant.actions.base import (
+    care,
+    entity_values,
+    now_utc,
+    profile_of,
+    user_timezone,
+)
 from assistant.actions.forms import PatientFormValidation
 from assistant.actions.meals import booking_when, match_words, say_when
 from assistant.care.errors import CareError
@@ -133,18 +139,7 @@ class ValidateChangeBookingForm(OrderFormValidation):
     async def extract_change_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        answer = self.requested_answer(tracker, "change_time")
-        if answer:
-            return {"change_time": answer}
-        if tracker.get_slot("requested_slot") is None and tracker.get_slot("change_time") is None:
-            text = latest_text(tracker)
-            try:
-                found = parse_when(text, now_utc().astimezone(user_timezone(None)))
-            except TimeParseError:
-                return {"change_time": text}
-            if found is not None and found.has_time:
-                return {"change_time": text}
-        return {}
+        return self.time_answer(tracker, "change_time", need_time=True)
 
     def validate_change_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

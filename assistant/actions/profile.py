@@ -5,15 +5,21 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import care, entity_values, latest_text, profile_of
-from assistant.care.diets import describe_diets, read_diets
+from assistant.actions.base import (
+    RegisteredUserAction,
+    care,
+    entity_values,
+    latest_text,
+)
 from assistant.actions.onboarding import match_district
+from assistant.care.diets import describe_diets, read_diets
 from assistant.care.errors import CareError
+from assistant.care.views import ProfileView
 
 _ADDRESS = re.compile(
     r"(?:moved to|moving to|new address is|address is now|now live at|now living at|live at|"
@@ -52,19 +58,15 @@ def requested_changes(tracker: Tracker, districts: list[str], current_diet: tupl
     return changes
 
 
-class ActionUpdateProfile(Action):
+class ActionUpdateProfile(RegisteredUserAction):
     """Saves what the user asked to change, then says exactly what changed."""
 
     def name(self) -> str:
         return "action_update_profile"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def run_for(
+        self, profile: ProfileView, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        profile = profile_of(tracker)
-        if profile is None:
-            dispatcher.utter_message(response="utter_need_registration")
-            return []
         changes = requested_changes(tracker, care().people.known_districts(), profile.dietary_needs)
         if not changes or (changes.get("dietary_needs") is not None and len(changes) == 1
                            and tuple(changes["dietary_needs"]) == tuple(profile.dietary_needs)):

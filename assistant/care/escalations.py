@@ -8,7 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
-from assistant.care.bookings import add_with_unique_reference, new_reference, normalise_reference
+from assistant.care.bookings import (
+    add_with_unique_reference,
+    new_reference,
+    normalise_reference,
+)
 from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
 from assistant.care.errors import InvalidInput, InvalidTransition, NotFound

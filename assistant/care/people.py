@@ -14,7 +14,14 @@ from assistant.care.clock import Clock, utcnow, zone
 from assistant.care.db import Database
 from assistant.care.diets import normalise_dietary_needs
 from assistant.care.errors import InvalidInput, NotAllowed, NotRegistered
-from assistant.care.models import Booking, Person, Provider, ProviderDistrict, RelativeLink, SeniorProfile
+from assistant.care.models import (
+    Booking,
+    Person,
+    Provider,
+    ProviderDistrict,
+    RelativeLink,
+    SeniorProfile,
+)
 from assistant.care.validation import MAX_ADDRESS, MAX_NAME, clean_phone, clean_text
 from assistant.care.views import ProfileView
 

@@ -14,10 +14,21 @@ from assistant.care.clock import require_aware, utcnow, zone
 from assistant.care.db import Database
 from assistant.care.diets import normalise_dietary_needs
 from assistant.care.errors import InvalidInput, NotFound
-from assistant.care.hours import describe_hours, dumps_hours, loads_hours, validate_hours
+from assistant.care.hours import (
+    describe_hours,
+    dumps_hours,
+    loads_hours,
+    validate_hours,
+)
 from assistant.care.models import Dish, DishTag, Offering, Provider, ProviderDistrict
 from assistant.care.scheduling import DEFAULT_TIMEZONE, provider_open
-from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_int, clean_phone, clean_text
+from assistant.care.validation import (
+    MAX_NAME,
+    MAX_TEXT,
+    clean_int,
+    clean_phone,
+    clean_text,
+)
 from assistant.care.views import MealOption, OfferingView, ProviderView
 from assistant.care.vocabulary import (
     DIETARY_TAGS,

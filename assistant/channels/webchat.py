@@ -35,7 +35,18 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set, Text, Tuple
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Deque,
+    Dict,
+    List,
+    Optional,
+    Set,
+    Text,
+    Tuple,
+)
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,

@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 
 from assistant.care import CareServices
-from assistant.care.errors import CareError, InvalidInput, InvalidTransition, NotAllowed, NotFound, Unavailable
+from assistant.care.errors import (
+    CareError,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    Unavailable,
+)
 
 CARE_DIR = Path(__file__).resolve().parents[2] / "assistant" / "care"
 

@@ -7,7 +7,12 @@ from datetime import time
 import pytest
 
 from assistant.care.errors import InvalidInput
-from assistant.care.recurrence import clean_days, describe_recurrence, format_recurrence, parse_recurrence
+from assistant.care.recurrence import (
+    clean_days,
+    describe_recurrence,
+    format_recurrence,
+    parse_recurrence,
+)
 
 
 @pytest.mark.parametrize("days, text, words", [

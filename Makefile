@@ -36,5 +36,5 @@ db: setup
 model: setup
 	$(PY) -m assistant.cli train
 
-bench: setup model
+bench: setup
 	$(PY) -m assistant.cli bench --train

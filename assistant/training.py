@@ -55,6 +55,7 @@ def train(root: Path = PROJECT_ROOT, force: bool = False) -> bool:
         print(f"Model is up to date: {model_path(root)}")
         return False
     models_dir(root).mkdir(exist_ok=True)
+    trained_on = fingerprint(root)  # taken first: files edited during training make the model stale
     print("Training the Rasa model (a few minutes on 2 cores)...", flush=True)
     command = [
         sys.executable, "-m", "rasa", "train",
@@ -62,5 +63,5 @@ def train(root: Path = PROJECT_ROOT, force: bool = False) -> bool:
         "--out", str(models_dir(root)), "--fixed-model-name", MODEL_NAME, "--force",
     ]
     subprocess.run(command, cwd=root, check=True)
-    _stamp(root).write_text(fingerprint(root) + "\n")
+    _stamp(root).write_text(trained_on + "\n")
     return True

@@ -59,9 +59,10 @@ Choice = Union[MealOption, OfferingView]
 
 def meal_mode_from(tracker: Tracker) -> str:
     """The catering mode the user asked for (delivery when nothing else was said)."""
-    for value in entity_values(tracker, "catering_mode"):
-        if value in ("delivery", "meal_plan", "chef_visit", "table_reservation"):
-            return value
+    named = entity_values(tracker, "catering_mode")
+    for mode in ("meal_plan", "chef_visit", "table_reservation"):  # "lunch delivered every day" is a plan
+        if mode in named:
+            return mode
     text = latest_text(tracker).lower()
     for mode, pattern in MODE_WORDS:
         if pattern.search(text):
@@ -174,8 +175,9 @@ def match_option(answer: str, options: list[Choice]) -> Optional[Choice]:
         overlap = {w for w in words if len(w) > 3} & name_words
         if overlap:
             scored.append((len(overlap), option))
-    if len(scored) == 1 or (len(scored) > 1 and scored[0][0] > max(s for s, _ in scored[1:])):
-        return max(scored, key=lambda s: s[0])[1]
+    scored.sort(key=lambda item: item[0], reverse=True)
+    if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][1]
     close = difflib.get_close_matches(text, list(names), n=1, cutoff=0.7)
     return names[close[0]] if close else None
 
@@ -223,8 +225,14 @@ class ValidateMealOrderForm(PatientFormValidation):
         answer = self.requested_answer(tracker, "meal_days")
         if answer:
             return {"meal_days": answer}
-        if tracker.get_slot("requested_slot") is None and parse_recurrence(latest_text(tracker)):
-            return {"meal_days": latest_text(tracker)}
+        if tracker.get_slot("requested_slot") is None:
+            text = latest_text(tracker)
+            try:
+                found = parse_recurrence(text)
+            except TimeParseError:
+                return {"meal_days": text}  # validation explains what is wrong
+            if found:
+                return {"meal_days": text}
         return {}
 
     async def extract_meal_time(
@@ -262,7 +270,10 @@ class ValidateMealOrderForm(PatientFormValidation):
     ) -> dict[str, Any]:
         if plan_of(tracker) is not None:
             return {}
-        recurrence = parse_recurrence(str(value or ""))
+        try:
+            recurrence = parse_recurrence(str(value or ""))
+        except TimeParseError as error:
+            return self.reject("meal_days", error.message, dispatcher, tracker)
         if recurrence is None or not recurrence.weekdays:
             return self.reject("meal_days", "I didn't catch the days. You could say “every weekday” or “Monday and Thursday”.", dispatcher, tracker)
         plan = {

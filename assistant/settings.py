@@ -39,8 +39,6 @@ class Settings:
     emergency_number: str = field(default_factory=lambda: _env("ASSISTANT_EMERGENCY_NUMBER", "112"))
     rasa_port: int = field(default_factory=lambda: _env_int("ASSISTANT_RASA_PORT", 5005))
     action_port: int = field(default_factory=lambda: _env_int("ASSISTANT_ACTION_PORT", 5055))
-    rasa_url: str = field(default_factory=lambda: _env("ASSISTANT_RASA_URL", ""))
-    rasa_token: str = field(default_factory=lambda: _env("ASSISTANT_RASA_TOKEN", ""))
     meal_lead_minutes: int = field(
         default_factory=lambda: _env_int("ASSISTANT_MEAL_LEAD_MINUTES", 45)
     )
@@ -55,11 +53,6 @@ class Settings:
     def tz(self) -> ZoneInfo:
         """The deployment's default timezone."""
         return ZoneInfo(self.timezone)
-
-    @property
-    def rasa_base_url(self) -> str:
-        """Where our own processes reach Rasa's HTTP API."""
-        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
 
 
 def load_settings() -> Settings:

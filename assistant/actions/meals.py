@@ -8,6 +8,7 @@ import logging
 import re
 from datetime import datetime, time, timedelta
 from typing import Any, Optional, Union
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -26,7 +27,13 @@ from assistant.actions.base import (
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.errors import CareError
 from assistant.care.timeparse import TimeParseError, parse_recurrence, parse_when
-from assistant.care.views import MealOption, OfferingView, ProfileView, format_price
+from assistant.care.views import (
+    BookingView,
+    MealOption,
+    OfferingView,
+    ProfileView,
+    format_price,
+)
 from assistant.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -283,11 +290,13 @@ class ValidateMealOrderForm(PatientFormValidation):
         }
         result: dict[str, Any] = {"meal_days": json.dumps(plan)}
         if recurrence.times and tracker.get_slot("meal_time") is None:
-            result.update(self._plan_start(recurrence.times[0], plan["weekdays"], tracker))
+            tz = user_timezone(profile_of(tracker))
+            result.update(self._plan_start(recurrence.times[0], plan["weekdays"], tracker, tz))
         return self.accept(**result)
 
-    def _plan_start(self, at: time, weekdays: list[int], tracker: Tracker) -> dict[str, Any]:
-        tz = user_timezone(profile_of(tracker))
+    @staticmethod
+    def _plan_start(at: time, weekdays: list[int], tracker: Tracker, tz: ZoneInfo) -> dict[str, Any]:
+        """The first delivery of a plan at ``at`` on one of ``weekdays``, far enough ahead for the kitchen."""
         now = now_utc().astimezone(tz)
         lead = timedelta(minutes=load_settings().meal_lead_minutes)
         start = datetime.combine(now.date(), at, tzinfo=tz)
@@ -306,8 +315,7 @@ class ValidateMealOrderForm(PatientFormValidation):
             return {}  # already validated earlier
         except ValueError:
             pass
-        profile = profile_of(tracker)
-        tz = user_timezone(profile)
+        tz = user_timezone(profile_of(tracker))
         now = now_utc().astimezone(tz)
         lead = timedelta(minutes=load_settings().meal_lead_minutes)
         meal_type = tracker.get_slot("meal_type")
@@ -321,7 +329,8 @@ class ValidateMealOrderForm(PatientFormValidation):
             )
         if tracker.get_slot("meal_mode") == "meal_plan":
             plan = plan_of(tracker) or {"weekdays": list(range(7))}
-            return self.accept(**self._plan_start(when.start.timetz().replace(tzinfo=None), plan["weekdays"], tracker))
+            at = when.start.timetz().replace(tzinfo=None)
+            return self.accept(**self._plan_start(at, plan["weekdays"], tracker, tz))
         start = when.start
         if not when.has_time:
             return self.reject("meal_time", "What time on that day? For example “at 12”.", dispatcher, tracker)
@@ -417,6 +426,16 @@ def find_choice(profile: ProfileView, tracker: Tracker) -> Optional[Choice]:
     return next((o for o in options_for(profile, tracker) if option_key(o) == key), None)
 
 
+def chosen_order(tracker: Tracker) -> Optional[tuple[ProfileView, Choice, datetime]]:
+    """The user's profile, the still-available choice and the time, or None if any is missing."""
+    profile = profile_of(tracker)
+    choice = find_choice(profile, tracker) if profile else None
+    when = chosen_time(tracker)
+    if profile is None or choice is None or when is None:
+        return None
+    return profile, choice, when
+
+
 class ActionAskMealConfirm(Action):
     """Shows the full price, fees included, and asks for a yes before anything is ordered."""
 
@@ -426,12 +445,11 @@ class ActionAskMealConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        profile = profile_of(tracker)
-        choice = find_choice(profile, tracker) if profile else None
-        when = chosen_time(tracker)
-        if profile is None or choice is None or when is None:
+        order = chosen_order(tracker)
+        if order is None:
             dispatcher.utter_message(response="utter_meal_order_failed", reason="I lost track of your choice.")
             return [SlotSet("meal_choice", None)]
+        profile, choice, when = order
         text = when_text(tracker, profile)
         if isinstance(choice, MealOption):
             try:
@@ -475,18 +493,17 @@ class ActionPlaceMealOrder(Action):
         if not tracker.get_slot("meal_confirm"):
             dispatcher.utter_message(response="utter_meal_order_not_placed")
             return reset
-        profile = profile_of(tracker)
-        choice = find_choice(profile, tracker) if profile else None
-        when = chosen_time(tracker)
-        if profile is None or choice is None or when is None:
+        order = chosen_order(tracker)
+        if order is None:
             dispatcher.utter_message(response="utter_meal_order_failed", reason="I lost track of your choice.")
             return reset
+        profile, choice, when = order
+        tz = user_timezone(profile)
         try:
-            booking = self._save(tracker, choice, when)
+            booking = self._save(tracker, choice, when, tz)
         except CareError as error:
             dispatcher.utter_message(response="utter_meal_order_failed", reason=error.message)
             return reset
-        tz = user_timezone(profile)
         response = "utter_meal_plan_confirmed" if booking.kind == "meal_plan" else "utter_meal_order_confirmed"
         dispatcher.utter_message(
             response=response,
@@ -499,14 +516,14 @@ class ActionPlaceMealOrder(Action):
         return reset
 
     @staticmethod
-    def _save(tracker: Tracker, choice: Choice, when: datetime) -> Any:
+    def _save(tracker: Tracker, choice: Choice, when: datetime, tz: ZoneInfo) -> BookingView:
         meals = care().meals
         sender = tracker.sender_id
         mode = tracker.get_slot("meal_mode") or "delivery"
         if isinstance(choice, MealOption):
             if mode == "meal_plan":
                 plan = plan_of(tracker) or {"weekdays": list(range(5))}
-                local = when.astimezone(user_timezone(profile_of(tracker)))
+                local = when.astimezone(tz)
                 return meals.create_meal_plan(sender, choice.dish_id, plan["weekdays"], local.time(), local.date())
             return meals.place_order(sender, choice.dish_id, 1, when)
         if mode == "table_reservation":

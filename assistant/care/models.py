@@ -30,11 +30,14 @@ from assistant.care.columns import UTCDateTime
 from assistant.care.vocabulary import (
     BOOKING_KINDS,
     BOOKING_STATUSES,
+    DELIVERY_STATUSES,
     DIETARY_TAGS,
     ESCALATION_KINDS,
     ESCALATION_STATUSES,
     MEAL_TYPES,
+    NOTIFICATION_STATUSES,
     PROVIDER_KINDS,
+    REMINDER_KINDS,
     ROLES,
 )
 
@@ -145,6 +148,13 @@ class Provider(Base):
     opening_hours: Mapped[str] = Column(Text, nullable=False, default="{}")
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    # ``rating``/``rating_count`` above are carried over from the provider's previous listing;
+    # ``score`` is recomputed from them and our own verified reviews (see assistant.care.reviews).
+    score: Mapped[float] = Column(Float, nullable=False, default=0.0, server_default="0")
+    review_count: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    complaint_count: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    flagged_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    flag_reason: Mapped[Optional[str]] = Column(Text, nullable=True)
 
     districts: Mapped[list["ProviderDistrict"]] = relationship(
         "ProviderDistrict", cascade="all, delete-orphan", order_by="ProviderDistrict.district"
@@ -278,6 +288,64 @@ class Booking(Base):
     dish: Mapped[Optional[Dish]] = relationship("Dish")
 
 
+class BookingSlot(Base):
+    """One fixed-length slot of a provider's time held by a booking.
+
+    The primary key makes the database refuse a second booking of the same provider for an
+    overlapping time, on SQLite and PostgreSQL alike and under concurrent sessions.
+    """
+
+    __tablename__ = "booking_slots"
+
+    provider_id: Mapped[int] = Column(
+        Integer, ForeignKey("providers.id"), primary_key=True
+    )
+    slot_start: Mapped[datetime] = Column(UTCDateTime, primary_key=True)
+    booking_id: Mapped[int] = Column(
+        Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+class Review(Base):
+    """A senior's rating of a completed booking (at most one per booking)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    booking_id: Mapped[int] = Column(
+        Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    provider_id: Mapped[int] = Column(
+        Integer, ForeignKey("providers.id"), nullable=False, index=True
+    )
+    senior_id: Mapped[int] = Column(Integer, ForeignKey("persons.id"), nullable=False)
+    rating: Mapped[int] = Column(Integer, nullable=False)
+    comment: Mapped[str] = Column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Complaint(Base):
+    """A complaint about a booking or provider; escalated to coordinators."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(16), nullable=False, unique=True)
+    senior_id: Mapped[int] = Column(Integer, ForeignKey("persons.id"), nullable=False, index=True)
+    booking_id: Mapped[Optional[int]] = Column(
+        Integer, ForeignKey("bookings.id", ondelete="SET NULL"), nullable=True
+    )
+    provider_id: Mapped[Optional[int]] = Column(
+        Integer, ForeignKey("providers.id"), nullable=True, index=True
+    )
+    escalation_id: Mapped[Optional[int]] = Column(
+        Integer, ForeignKey("escalations.id", ondelete="SET NULL"), nullable=True
+    )
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class Escalation(Base):
     """A request for a human care coordinator."""
 
@@ -319,3 +387,117 @@ class AuditLog(Base):
     entity_type: Mapped[str] = Column(String(40), nullable=False)
     entity_id: Mapped[str] = Column(String(64), nullable=False)
     detail: Mapped[str] = Column(Text, nullable=False, default="{}")
+
+
+class Notification(Base):
+    """A message the assistant owes a person outside a conversation turn (outbox).
+
+    The care service delivers pending rows through Rasa's ``trigger_intent`` (``intent`` with
+    ``entities``), so the conversation knows what was said; nothing is lost if Rasa is down.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", NOTIFICATION_STATUSES), name="status"),
+        Index("ix_notifications_due", "status", "deliver_after"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    person_id: Mapped[int] = Column(
+        Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = Column(String(40), nullable=False)
+    intent: Mapped[str] = Column(String(80), nullable=False)
+    entities_json: Mapped[str] = Column("entities", Text, nullable=False, default="{}")
+    text: Mapped[str] = Column(Text, nullable=False, default="")
+    status: Mapped[str] = Column(String(20), nullable=False, default="pending")
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    deliver_after: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    delivered_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    last_error: Mapped[Optional[str]] = Column(Text, nullable=True)
+
+    @property
+    def entities(self) -> dict:
+        """The entities sent with the intent."""
+        return dict(json.loads(self.entities_json or "{}"))
+
+    @entities.setter
+    def entities(self, values: dict) -> None:
+        self.entities_json = json.dumps(values, sort_keys=True)
+
+
+class Reminder(Base):
+    """A medication, appointment or free reminder, or the daily wellbeing check-in."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", REMINDER_KINDS), name="kind"),
+        CheckConstraint("escalate_after_minutes IS NULL OR escalate_after_minutes > 0", name="escalate"),
+        CheckConstraint("grace_minutes >= 0", name="grace"),
+        Index("ix_reminders_due", "active", "next_due_at"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    senior_id: Mapped[int] = Column(
+        Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_by_id: Mapped[int] = Column(Integer, ForeignKey("persons.id"), nullable=False)
+    kind: Mapped[str] = Column(String(20), nullable=False)
+    title: Mapped[str] = Column(String(200), nullable=False)
+    dose: Mapped[Optional[str]] = Column(String(120), nullable=True)
+    location: Mapped[Optional[str]] = Column(String(200), nullable=True)
+    schedule_json: Mapped[str] = Column("schedule", Text, nullable=False)
+    timezone: Mapped[str] = Column(String(64), nullable=False)
+    next_due_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    escalate_after_minutes: Mapped[Optional[int]] = Column(Integer, nullable=True)
+    grace_minutes: Mapped[int] = Column(Integer, nullable=False, default=60)
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    cancelled_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+    deliveries: Mapped[list["ReminderDelivery"]] = relationship(
+        "ReminderDelivery", back_populates="reminder", cascade="all, delete-orphan",
+        order_by="ReminderDelivery.due_at",
+    )
+
+
+class ReminderDelivery(Base):
+    """One due time of a reminder and what became of it (sent, acknowledged, escalated...)."""
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "due_at", name="uq_reminder_deliveries_due"),
+        CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
+        Index("ix_reminder_deliveries_status", "status", "due_at"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reminder_id: Mapped[int] = Column(
+        Integer, ForeignKey("reminders.id", ondelete="CASCADE"), nullable=False
+    )
+    due_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    status: Mapped[str] = Column(String(20), nullable=False, default="pending")
+    sent_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    acknowledged_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    acknowledged_by_id: Mapped[Optional[int]] = Column(
+        Integer, ForeignKey("persons.id", ondelete="SET NULL"), nullable=True
+    )
+    snoozed_until: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    escalated_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    answer: Mapped[Optional[str]] = Column(String(40), nullable=True)
+    note: Mapped[str] = Column(Text, nullable=False, default="")
+
+    reminder: Mapped[Reminder] = relationship("Reminder", back_populates="deliveries")
+
+
+class ServiceLock(Base):
+    """A named lock held by one long-lived process (e.g. the reminder scheduler)."""
+
+    __tablename__ = "service_locks"
+
+    name: Mapped[str] = Column(String(60), primary_key=True)
+    holder: Mapped[str] = Column(String(200), nullable=False)
+    acquired_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    heartbeat_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

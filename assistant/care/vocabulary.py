@@ -30,6 +30,9 @@ ESCALATION_KINDS: Final = (
     "missed_medication",
     "unmatched_booking",
     "service_request",
+    "provider_review",
+    "wellbeing",
+    "failed_delivery",
 )
 ESCALATION_STATUSES: Final = ("open", "claimed", "resolved")
 DEFAULT_ESCALATION_PRIORITY: Final = {
@@ -40,7 +43,18 @@ DEFAULT_ESCALATION_PRIORITY: Final = {
     "consultation": 3,
     "unmatched_booking": 3,
     "service_request": 4,
+    "provider_review": 3,
+    "wellbeing": 2,
+    "failed_delivery": 2,
 }
+
+REMINDER_KINDS: Final = ("medication", "appointment", "other", "checkin")
+"""``checkin`` is the daily wellbeing question; the others are reminders a person asked for."""
+
+DELIVERY_STATUSES: Final = ("pending", "sent", "acknowledged", "snoozed", "missed", "failed", "escalated")
+"""Life of one due time of a reminder; ``(reminder, due_at)`` is delivered at most once."""
+
+NOTIFICATION_STATUSES: Final = ("pending", "delivered", "failed")
 
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys in ``datetime.weekday()`` order (0 = Monday)."""

@@ -54,3 +54,31 @@ def test_upgrade_is_repeatable_and_downgrade_empties_the_database(tmp_path: Path
 
     assert inspect(db.engine).get_table_names() == ["alembic_version"]
     db.dispose()
+
+
+def test_upgrade_from_0001_keeps_escalations_and_accepts_the_new_kinds(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'migrated.db'}")
+    db.upgrade("0001")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO escalations (reference, kind, priority, status, summary, created_at) "
+            "VALUES ('ES-22222', 'complaint', 2, 'open', 'cold lunch', '2026-11-20 10:00:00')"
+        )
+    db.upgrade()
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO escalations (reference, kind, priority, status, summary, created_at) "
+            "VALUES ('ES-33333', 'wellbeing', 2, 'open', 'no answer', '2026-11-20 10:00:00')"
+        )
+        kinds = [row[0] for row in connection.exec_driver_sql("SELECT kind FROM escalations ORDER BY id")]
+        try:
+            connection.exec_driver_sql(
+                "INSERT INTO escalations (reference, kind, priority, status, summary, created_at) "
+                "VALUES ('ES-44444', 'gossip', 2, 'open', 'x', '2026-11-20 10:00:00')"
+            )
+            refused = False
+        except Exception:
+            refused = True
+    assert kinds == ["complaint", "wellbeing"]
+    assert refused, "an unknown escalation kind must still be refused by the database"
+    db.dispose()

@@ -88,6 +88,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def cmd_care_service(args: argparse.Namespace) -> int:
+    """Run the care service (reminders, escalation timers, notifications) until Ctrl-C."""
+    from assistant.careservice.main import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line parser."""
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
@@ -105,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     sub.add_parser("run", help="start the local stack").set_defaults(func=cmd_run)
+
+    care = sub.add_parser("care-service", help="run the reminder and notification service")
+    from assistant.careservice.main import add_arguments as add_care_service_arguments
+
+    add_care_service_arguments(care)
+    care.set_defaults(func=cmd_care_service)
 
     bench = sub.add_parser("bench", help="run the benchmark")
     bench.add_argument("--turns", type=int, default=60, help="REST turns and parses to time")

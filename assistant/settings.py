@@ -42,6 +42,14 @@ class Settings:
     meal_lead_minutes: int = field(
         default_factory=lambda: _env_int("ASSISTANT_MEAL_LEAD_MINUTES", 45)
     )
+    rasa_url: str = field(default_factory=lambda: _env("ASSISTANT_RASA_URL", ""))
+    rasa_token: str = field(default_factory=lambda: _env("ASSISTANT_RASA_TOKEN", ""))
+    care_tick_seconds: int = field(
+        default_factory=lambda: _env_int("ASSISTANT_CARE_TICK_SECONDS", 15)
+    )
+    care_lock_stale_seconds: int = field(
+        default_factory=lambda: _env_int("ASSISTANT_CARE_LOCK_STALE_SECONDS", 90)
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -53,6 +61,11 @@ class Settings:
     def tz(self) -> ZoneInfo:
         """The deployment's default timezone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def rasa_base_url(self) -> str:
+        """Where our own processes (the care service) reach Rasa's HTTP API."""
+        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
 
 
 def load_settings() -> Settings:

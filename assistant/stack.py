@@ -1,4 +1,4 @@
-"""Starting, watching and stopping the local stack: the action server and the Rasa server."""
+"""Starting, watching and stopping the local stack: the action server, Rasa and the care service."""
 
 from __future__ import annotations
 
@@ -49,14 +49,16 @@ class Stack:
             ASSISTANT_RASA_PORT=str(self.settings.rasa_port),
             ASSISTANT_TRACKER_DB=str(self.tracker_db or (self.log_dir.parent / "trackers.db")),
             ASSISTANT_MEAL_LEAD_MINUTES=str(self.settings.meal_lead_minutes),
+            ASSISTANT_RASA_URL=self.rasa_url,
+            ASSISTANT_CARE_TICK_SECONDS=str(self.settings.care_tick_seconds),
         )
         return env
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], module: str = "rasa") -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "rasa", *args],
+            [sys.executable, "-m", module, *args],
             cwd=self.root,
             env=self.environment(),
             stdout=log,
@@ -65,7 +67,11 @@ class Stack:
         )
 
     def start(self, timeout: float = 300.0) -> None:
-        """Start both servers and wait until they answer."""
+        """Start the three processes and wait until the servers answer.
+
+        The care service (reminders, notifications, escalation timers) starts last; it keeps
+        retrying deliveries, so it needs nothing to be ready first.
+        """
         model = model_path(self.root)
         if not model.exists():
             raise FileNotFoundError(f"No trained model at {model}; run `assistant train` first.")
@@ -82,6 +88,9 @@ class Stack:
             ],
         )
         self.wait_ready(timeout)
+        self._spawn("care", [], module="assistant.careservice")
+        time.sleep(0.5)
+        self.raise_if_dead()
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the action server and a loaded model answer, or raise."""
@@ -102,11 +111,11 @@ class Stack:
                 time.sleep(0.5)
 
     def raise_if_dead(self) -> None:
-        """Raise if a server process has exited."""
+        """Raise if a process has exited."""
         for name, process in self.processes.items():
             code = process.poll()
             if code is not None:
-                raise RuntimeError(f"the {name} server stopped (exit code {code}); see {self.log_dir / (name + '.log')}")
+                raise RuntimeError(f"the {name} process stopped (exit code {code}); see {self.log_dir / (name + '.log')}")
 
     def stop(self, grace: float = 15.0) -> None:
         """Stop every process: SIGINT first, then SIGKILL after a grace period."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from assistant.settings import PROJECT_ROOT
 
 MODEL_NAME = "assistant"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories")
+TRAINING_INPUTS = ("config.yml", "domain", "data/nlu", "data/rules", "data/stories")
 
 
 def models_dir(root: Path = PROJECT_ROOT) -> Path:
@@ -59,7 +59,7 @@ def train(root: Path = PROJECT_ROOT, force: bool = False) -> bool:
     print("Training the Rasa model (a few minutes on 2 cores)...", flush=True)
     command = [
         sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        "--config", "config.yml", "--domain", "domain", "--data", "data",
         "--out", str(models_dir(root)), "--fixed-model-name", MODEL_NAME, "--force",
     ]
     subprocess.run(command, cwd=root, check=True)

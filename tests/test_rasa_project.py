@@ -25,7 +25,7 @@ def run_rasa(*args: str, scratch: Path, cwd: Path = PROJECT_ROOT) -> subprocess.
 
 def test_training_data_validates(tmp_path: Path) -> None:
     result = run_rasa(
-        "data", "validate", "--data", "data", "--domain", "domain.yml", "--config", "config.yml", scratch=tmp_path
+        "data", "validate", "--data", "data", "--domain", "domain", "--config", "config.yml", scratch=tmp_path
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "story structure conflicts" in (result.stdout + result.stderr).lower()

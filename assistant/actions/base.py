@@ -52,8 +52,9 @@ def set_clock(clock: Callable[[], datetime]) -> None:
 
 
 def profile_of(tracker: Tracker) -> Optional[ProfileView]:
-    """The registered profile of the person in this conversation, if any."""
-    return care().people.find_by_conversation(tracker.sender_id)
+    """The profile of the senior this conversation acts for: their own, or a linked relative's senior."""
+    acting = care().family.acting(tracker.sender_id)
+    return acting.profile if acting is not None else None
 
 
 def user_timezone(profile: Optional[ProfileView]) -> ZoneInfo:

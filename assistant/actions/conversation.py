@@ -9,9 +9,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.actions.feedback import REVIEW_FORM_SLOTS
+from assistant.actions.home_services import SERVICE_FORM_SLOTS
 from assistant.actions.meals import MEAL_FORM_SLOTS
 from assistant.actions.onboarding import ONBOARDING_SLOTS
 from assistant.actions.orders import CANCEL_FORM_SLOTS, CHANGE_FORM_SLOTS
+from assistant.actions.reminders import REMINDER_FORM_SLOTS
 
 
 def previous_bot_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,5 +66,8 @@ class ActionStop(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_stopped")
-        slots = {*ONBOARDING_SLOTS, *MEAL_FORM_SLOTS, *CANCEL_FORM_SLOTS, *CHANGE_FORM_SLOTS, "pending_request"}
+        slots = {
+            *ONBOARDING_SLOTS, *MEAL_FORM_SLOTS, *CANCEL_FORM_SLOTS, *CHANGE_FORM_SLOTS,
+            *SERVICE_FORM_SLOTS, *REVIEW_FORM_SLOTS, *REMINDER_FORM_SLOTS, "complaint_text", "pending_request",
+        }
         return [SlotSet(slot, None) for slot in sorted(slots)]

@@ -531,34 +531,6 @@ class ActionPlaceMealOrder(Action):
         return meals.book_chef_visit(sender, choice.offering_id, when)
 
 
-class ActionListOrders(RegisteredUserAction):
-    """Answers "what have I ordered?" from the database."""
-
-    def name(self) -> str:
-        return "action_list_orders"
-
-    async def run_for(
-        self, profile: ProfileView, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        orders = care().meals.list_orders(tracker.sender_id)
-        if not orders:
-            dispatcher.utter_message(response="utter_no_orders")
-            return []
-        tz = user_timezone(profile)
-        dispatcher.utter_message(response="utter_orders_header")
-        for order in orders:
-            dispatcher.utter_message(
-                response="utter_order_line",
-                reference=order.reference,
-                item=order.item_name,
-                provider=order.provider_name,
-                when=booking_when(order, tz),
-                status=STATUS_WORDS.get(order.status, order.status),
-                total=order.total_text,
-            )
-        return []
-
-
 STATUS_WORDS = {
     "requested": "waiting for the kitchen",
     "confirmed": "confirmed",

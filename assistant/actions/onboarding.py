@@ -18,7 +18,6 @@ from assistant.actions.base import (
     channel_of,
     entity_values,
     latest_intent,
-    profile_of,
 )
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.diets import read_diets
@@ -51,13 +50,13 @@ class ActionSessionStart(Action):
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
         try:
-            profile = profile_of(tracker)
+            acting = care().family.acting(tracker.sender_id)
         except Exception:  # a database fault must not stop the conversation
             logger.exception("could not look up the profile at session start")
-            profile = None
-        events.append(SlotSet("registered", profile is not None))
-        if profile is not None:
-            events.append(SlotSet("user_name", first_name(profile.full_name)))
+            acting = None
+        events.append(SlotSet("registered", acting is not None))
+        if acting is not None:
+            events.append(SlotSet("user_name", first_name(acting.speaker_name)))
         events.append(ActionExecuted("action_listen"))
         return events
 
@@ -71,13 +70,17 @@ class ActionGreet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        profile = profile_of(tracker)
-        if profile is None:
+        acting = care().family.acting(tracker.sender_id)
+        if acting is None:
             dispatcher.utter_message(response="utter_greet_new")
             return [SlotSet("registered", False)]
-        name = first_name(profile.full_name)
+        name = first_name(acting.speaker_name)
         dispatcher.utter_message(response="utter_greet_back", user_name=name)
         return [SlotSet("registered", True), SlotSet("user_name", name)]
+
+
+RESUMABLE_REQUESTS = ("order_meal", "book_home_service")
+"""Requests that continue by themselves once the user has registered (the pending_request values)."""
 
 
 class ActionStartOnboarding(Action):
@@ -89,8 +92,10 @@ class ActionStartOnboarding(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        wanted = latest_intent(tracker)
+        pending = wanted if wanted in RESUMABLE_REQUESTS else None
         dispatcher.utter_message(response="utter_register_first")
-        return [SlotSet("pending_request", "order_meal")]
+        return [SlotSet("pending_request", pending)]
 
 
 class ValidateOnboardingForm(PatientFormValidation):

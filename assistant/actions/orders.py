@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import (
+    RegisteredUserAction,
     care,
     entity_values,
     now_utc,
@@ -20,11 +21,15 @@ from assistant.actions.base import (
     user_timezone,
 )
 from assistant.actions.forms import PatientFormValidation
-from assistant.actions.meals import booking_when, match_words, say_when
+from assistant.actions.meals import STATUS_WORDS, booking_when, match_words, say_when
+from assistant.care.bookings import KIND_PREFIX
 from assistant.care.errors import CareError
 from assistant.care.timeparse import TimeParseError, parse_when
-from assistant.care.views import BookingView
+from assistant.care.views import BookingView, ProfileView
+from assistant.care.vocabulary import HOME_SERVICE_KINDS
 
+VISIT_PREFIXES = frozenset(KIND_PREFIX[kind] for kind in HOME_SERVICE_KINDS)
+"""Reference prefixes of help-at-home bookings (CL-, LD-, RP-, HD-, BT-)."""
 CANCEL_FORM_SLOTS = ("cancel_reference", "cancel_confirm", "failed_attempts")
 CHANGE_FORM_SLOTS = ("change_reference", "change_time", "change_confirm", "failed_attempts")
 _DAY_WORDS = re.compile(
@@ -35,11 +40,69 @@ _DAY_WORDS = re.compile(
 )
 
 
+VISIT_STATUS_WORDS = {
+    "requested": "waiting for confirmation",
+    "confirmed": "confirmed",
+    "assigned": "a helper is assigned",
+    "in_progress": "under way",
+    "done": "done",
+    "cancelled": "cancelled",
+}
+
+
+def all_bookings(conversation_id: str) -> list[BookingView]:
+    """Meals and help at home that are still to come, soonest first."""
+    meals = care().meals.list_orders(conversation_id)
+    visits = care().home_services.upcoming(conversation_id)
+    return sorted([*meals, *visits], key=lambda b: (b.starts_at, b.reference))
+
+
+def is_visit(booking: BookingView) -> bool:
+    """Whether a booking is help at home (rather than a meal)."""
+    return booking.kind in HOME_SERVICE_KINDS
+
+
+def status_words(booking: BookingView) -> str:
+    """The status as the user would say it."""
+    words = VISIT_STATUS_WORDS if is_visit(booking) else STATUS_WORDS
+    return words.get(booking.status, booking.status)
+
+
 def active_orders(tracker: Tracker) -> list[BookingView]:
     """The user's orders that can still be changed (empty when not registered)."""
     if profile_of(tracker) is None:
         return []
-    return [o for o in care().meals.list_orders(tracker.sender_id) if o.status != "in_progress"]
+    return [o for o in all_bookings(tracker.sender_id) if o.status != "in_progress"]
+
+
+class ActionListOrders(RegisteredUserAction):
+    """Answers "what have I ordered?" and "when is the cleaner coming?" from the database."""
+
+    def name(self) -> str:
+        return "action_list_orders"
+
+    async def run_for(
+        self, profile: ProfileView, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        orders = all_bookings(tracker.sender_id)
+        services = set(entity_values(tracker, "service"))
+        asked = [o for o in orders if o.kind in services]
+        if not orders:
+            dispatcher.utter_message(response="utter_no_orders")
+            return []
+        tz = user_timezone(profile)
+        dispatcher.utter_message(response="utter_orders_header")
+        for order in asked or orders:
+            dispatcher.utter_message(
+                response="utter_order_line",
+                reference=order.reference,
+                item=order.item_name,
+                provider=order.provider_name,
+                when=booking_when(order, tz),
+                status=status_words(order),
+                total=order.total_text,
+            )
+        return []
 
 
 def pick_order(answer: str, orders: list[BookingView]) -> Optional[BookingView]:
@@ -270,7 +333,10 @@ class ActionCancelBooking(Action):
             dispatcher.utter_message(response="utter_booking_kept")
             return reset
         try:
-            booking = care().meals.cancel(tracker.sender_id, reference)
+            if reference[:2] in VISIT_PREFIXES:
+                booking = care().home_services.cancel(tracker.sender_id, reference)
+            else:
+                booking = care().meals.cancel(tracker.sender_id, reference)
         except CareError as error:
             dispatcher.utter_message(response="utter_cancel_failed", reason=error.message)
             return reset
@@ -297,7 +363,10 @@ class ActionChangeBooking(Action):
             return reset
         new_at = datetime.fromisoformat(tracker.get_slot("change_time"))
         try:
-            booking = care().meals.change_time(tracker.sender_id, reference, new_at)
+            if reference[:2] in VISIT_PREFIXES:
+                booking = care().home_services.reschedule(tracker.sender_id, reference, new_at)
+            else:
+                booking = care().meals.change_time(tracker.sender_id, reference, new_at)
         except CareError as error:
             dispatcher.utter_message(response="utter_change_failed", reason=error.message)
             return reset

@@ -15,15 +15,6 @@ logger = logging.getLogger(__name__)
 
 # intent -> (escalation kind, what the assistant says about itself first)
 REQUEST_KINDS: dict[str, tuple[str, str]] = {
-    "book_home_service": ("service_request", "I can't book help at home by myself yet."),
-    "consult_legal": ("consultation", "I can't answer legal questions by myself yet."),
-    "consult_health": ("consultation", "I can't answer health questions by myself yet. If you feel unwell now, please call your doctor."),
-    "set_reminder": ("service_request", "I can't set reminders by myself yet."),
-    "list_reminders": ("service_request", "I can't keep reminders by myself yet."),
-    "cancel_reminder": ("service_request", "I can't change reminders by myself yet."),
-    "reminder_done": ("service_request", "Thank you for telling me. I can't keep track of reminders by myself yet."),
-    "complain": ("complaint", "I'm sorry to hear that."),
-    "rate_service": ("service_request", "Thank you for telling me how it went."),
     "talk_to_human": ("talk_to_human", ""),
 }
 

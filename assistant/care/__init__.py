@@ -1,4 +1,4 @@
-"""The care domain: people, the provider registry, meals, bookings, escalations.
+"""The care domain: people, the provider registry, meals, home services, bookings, escalations.
 
 Framework-free (never imports rasa or rasa_sdk). Entry points build one
 :class:`CareServices` per process and call its services; every service returns
@@ -21,9 +21,12 @@ from assistant.care.errors import (
     Unavailable,
 )
 from assistant.care.escalations import EscalationService
+from assistant.care.family import FamilyService
+from assistant.care.homeservices import HomeServiceService
 from assistant.care.meals import MealService
 from assistant.care.people import PeopleService
 from assistant.care.registry import RegistryService
+from assistant.care.reminders import ReminderService
 from assistant.care.scheduling import DEFAULT_TIMEZONE
 
 __all__ = [
@@ -53,8 +56,11 @@ class CareServices:
         self.people: PeopleService = PeopleService(db, clock=clock)
         self.registry: RegistryService = RegistryService(db, timezone=timezone)
         self.meals: MealService = MealService(db, clock=clock, timezone=timezone)
+        self.home_services: HomeServiceService = HomeServiceService(db, clock=clock, timezone=timezone)
         self.bookings: BookingService = BookingService(db, clock=clock)
         self.escalations: EscalationService = EscalationService(db, clock=clock)
+        self.reminders: ReminderService = ReminderService(db, clock=clock)
+        self.family: FamilyService = FamilyService(db)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":

@@ -4,16 +4,20 @@ Statuses move ``requested -> confirmed -> assigned -> in_progress -> done``;
 ``cancelled`` is reachable from requested, confirmed and assigned. References
 look like ``ML-7K3Q9``: a two-letter prefix by kind and five characters from an
 alphabet without the look-alikes 0/O/1/I/L.
+
+A booking that holds a provider's time (a home-service visit) owns
+:class:`~assistant.care.models.BookingSlot` rows, one per ``SLOT_MINUTES``; their
+primary key lets the database refuse overlapping bookings. Cancelling frees them.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Collection, Final, Optional, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -21,7 +25,7 @@ from assistant.care import audit
 from assistant.care.clock import Clock, require_aware, utcnow
 from assistant.care.db import Database
 from assistant.care.errors import InvalidTransition, NotFound
-from assistant.care.models import Booking
+from assistant.care.models import Booking, BookingSlot
 from assistant.care.views import BookingView
 from assistant.care.vocabulary import BOOKING_STATUSES, FINAL_BOOKING_STATUSES
 
@@ -66,7 +70,70 @@ ITEM_WORDS: Final = {
     "table_reservation": "table reservation",
 }
 
+SLOT_MINUTES: Final = 30
+"""Length of one :class:`BookingSlot`; a visit holds every slot it touches."""
+
+_EPOCH: Final = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
 T = TypeVar("T")
+
+
+def floor_slot(at: datetime) -> datetime:
+    """Return the start of the slot holding ``at`` (slots are aligned in UTC)."""
+    at = require_aware(at, "at")
+    step = timedelta(minutes=SLOT_MINUTES)
+    return at - (at - _EPOCH) % step
+
+
+def ceil_slot(at: datetime) -> datetime:
+    """Return ``at`` if it starts a slot, else the start of the next slot."""
+    start = floor_slot(at)
+    return start if start == require_aware(at, "at") else start + timedelta(minutes=SLOT_MINUTES)
+
+
+def slot_starts(starts_at: datetime, ends_at: datetime) -> list[datetime]:
+    """Return the starts of every slot that ``[starts_at, ends_at)`` touches.
+
+    An empty or inverted span still holds the slot of its start.
+    """
+    first = floor_slot(starts_at)
+    last = max(ceil_slot(ends_at), first + timedelta(minutes=SLOT_MINUTES))
+    count = int((last - first) / timedelta(minutes=SLOT_MINUTES))
+    return [first + timedelta(minutes=SLOT_MINUTES * i) for i in range(count)]
+
+
+def claim_slots(session: Session, booking: Booking, starts_at: datetime, ends_at: datetime) -> bool:
+    """Hold the provider's slots for ``[starts_at, ends_at)`` for a flushed booking.
+
+    The insert runs in a savepoint: when another booking (from any session) holds
+    one of the slots, the database refuses it, only the savepoint is undone, and
+    False is returned.
+    """
+    if booking.id is None:
+        raise RuntimeError("claim_slots() needs a flushed booking")
+    rows = [
+        BookingSlot(provider_id=booking.provider_id, slot_start=start, booking_id=booking.id)
+        for start in slot_starts(starts_at, ends_at)
+    ]
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError:
+        for row in rows:
+            if row in session:
+                session.expunge(row)
+        return False
+    return True
+
+
+def free_slots(session: Session, booking: Booking) -> None:
+    """Release every slot the booking holds."""
+    if booking.id is not None:
+        session.execute(
+            delete(BookingSlot).where(BookingSlot.booking_id == booking.id),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def new_reference(prefix: str) -> str:
@@ -145,6 +212,7 @@ def transition(
     booking.updated_at = at
     if new_status == "cancelled":
         booking.cancelled_at = at
+        free_slots(session, booking)
     detail = {"from": old_status, "to": new_status}
     if reason:
         detail["reason"] = reason

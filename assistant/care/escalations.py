@@ -1,7 +1,12 @@
-"""Escalations to human care coordinators: open, queue, claim, resolve."""
+"""Escalations to human care coordinators: open, queue, claim, resolve.
+
+Domain code that needs a coordinator opens an escalation with :func:`open_escalation`
+inside its own transaction; the chat and the console use :class:`EscalationService`.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final, Optional
 
 from sqlalchemy import select
@@ -23,6 +28,47 @@ from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY, ESCALATION_KI
 
 PREFIX: Final = "E"
 ACTIVE_STATUSES: Final = ("open", "claimed")
+
+
+def open_escalation(
+    session: Session,
+    kind: str,
+    person: Optional[Person],
+    summary: str,
+    now: datetime,
+    *,
+    conversation_id: Optional[str] = None,
+    priority: Optional[int] = None,
+    actor: str = audit.ASSISTANT,
+) -> Escalation:
+    """Add an escalation to ``session``, in the same transaction as what caused it.
+
+    Args:
+        session: The open session of the change that needs a coordinator.
+        kind: One of the escalation kinds; it sets the default priority.
+        person: Whom it is about (their conversation is handed over), or None.
+        summary: What coordinators read; cut to ``MAX_TEXT`` characters.
+        now: When it was opened.
+        conversation_id: The conversation to hand over (default: the person's).
+        priority: Overrides the kind's default priority.
+        actor: Who opened it, for the audit trail (default: the assistant).
+    """
+    level = DEFAULT_ESCALATION_PRIORITY[kind] if priority is None else priority
+    text = summary.strip()
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1] + "…"
+    if conversation_id is None and person is not None:
+        conversation_id = person.conversation_id
+    escalation = Escalation(
+        kind=kind, priority=level, status="open", conversation_id=conversation_id,
+        person_id=person.id if person is not None else None, summary=text, created_at=now,
+    )
+    add_with_unique_reference(session, escalation, Escalation, lambda: new_reference(PREFIX))
+    audit.record(
+        session, actor, "escalation.opened", "escalation", escalation.reference,
+        at=now, kind=kind, priority=level,
+    )
+    return escalation
 
 
 def escalation_view(escalation: Escalation) -> EscalationView:

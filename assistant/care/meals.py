@@ -24,7 +24,7 @@ from assistant.care.db import Database
 from assistant.care.errors import InvalidInput, NotFound, Unavailable
 from assistant.care.hours import describe_hours, loads_hours, open_at_time
 from assistant.care.models import Booking, Dish, Offering, Person, SeniorProfile
-from assistant.care.people import require_actor, require_senior
+from assistant.care.people import acting_for, require_actor
 from assistant.care.recurrence import clean_days, format_recurrence, parse_recurrence
 from assistant.care.scheduling import (
     DEFAULT_TIMEZONE,
@@ -93,7 +93,7 @@ class MealService:
                 not deliver to the senior, or the dish does not fit their diet.
         """
         with self._db.session() as session:
-            _, profile = require_senior(session, conversation_id)
+            _, profile, _ = acting_for(session, conversation_id)
             _, quote = self._check_order(session, profile, dish_id, quantity, deliver_at, window_minutes)
         return quote
 
@@ -125,8 +125,9 @@ class MealService:
         note = _clean_note(details)
         now = self._clock()
         with self._db.session() as session:
-            senior, profile = require_senior(session, conversation_id)
-            actor = require_actor(session, senior, created_by_conversation)
+            senior, profile, actor = acting_for(session, conversation_id)
+            if created_by_conversation is not None:
+                actor = require_actor(session, senior, created_by_conversation)
             dish, quote = self._check_order(session, profile, dish_id, quantity, deliver_at, window_minutes)
             booking = Booking(
                 kind="meal_delivery", senior_id=senior.id, created_by_id=actor.id,
@@ -171,8 +172,9 @@ class MealService:
         note = _clean_note(details)
         now = self._clock()
         with self._db.session() as session:
-            senior, profile = require_senior(session, conversation_id)
-            actor = require_actor(session, senior, created_by_conversation)
+            senior, profile, actor = acting_for(session, conversation_id)
+            if created_by_conversation is not None:
+                actor = require_actor(session, senior, created_by_conversation)
             senior_tz = zone(profile.timezone)
             first = _first_occurrence(week_days, wall, starts_on, now, senior_tz)
             dish = _available_dish(session, dish_id)
@@ -247,7 +249,7 @@ class MealService:
             NotRegistered: If the senior has no profile.
         """
         with self._db.session() as session:
-            senior, _ = require_senior(session, conversation_id)
+            senior, _, _ = acting_for(session, conversation_id)
             bookings = list_for_senior(
                 session, senior.id, kinds=MEAL_BOOKING_KINDS, include_past=include_past
             )
@@ -263,7 +265,7 @@ class MealService:
         """
         now = self._clock()
         with self._db.session() as session:
-            senior, _ = require_senior(session, conversation_id)
+            senior, _, _ = acting_for(session, conversation_id)
             booking = find_for_senior(session, senior.id, reference)
             transition(booking, "cancelled", audit.person_actor(senior.id), now=now)
             view = to_view(booking)
@@ -283,7 +285,7 @@ class MealService:
         new_at = require_aware(new_at, "new_at")
         now = self._clock()
         with self._db.session() as session:
-            senior, profile = require_senior(session, conversation_id)
+            senior, profile, _ = acting_for(session, conversation_id)
             senior_tz = zone(profile.timezone)
             booking = find_for_senior(session, senior.id, reference)
             check_changeable(booking)
@@ -390,8 +392,9 @@ class MealService:
         note = _clean_note(details)
         now = self._clock()
         with self._db.session() as session:
-            senior, profile = require_senior(session, conversation_id)
-            actor = require_actor(session, senior, created_by_conversation)
+            senior, profile, actor = acting_for(session, conversation_id)
+            if created_by_conversation is not None:
+                actor = require_actor(session, senior, created_by_conversation)
             check_lead_time(at, now, LEAD_TIME[kind], zone(profile.timezone))
             offering = session.get(Offering, offering_id)
             if (

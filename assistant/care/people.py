@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Optional, Sequence
 
 from sqlalchemy import delete, select
@@ -20,6 +21,8 @@ from assistant.care.models import (
     Provider,
     ProviderDistrict,
     RelativeLink,
+    Reminder,
+    ReminderDelivery,
     SeniorProfile,
 )
 from assistant.care.validation import MAX_ADDRESS, MAX_NAME, clean_phone, clean_text
@@ -92,6 +95,57 @@ def require_actor(session: Session, senior: Person, conversation_id: Optional[st
     raise NotAllowed(
         "Sorry, I can only do this for the person themselves or a relative they have linked."
     )
+
+
+def acting_for(
+    session: Session, conversation_id: str, *, about: str = "booking"
+) -> tuple[Person, SeniorProfile, Person]:
+    """Return ``(senior, profile, actor)`` for a conversation.
+
+    The actor is the senior themselves, or a relative linked to exactly one
+    registered senior, who then acts for that senior.
+
+    Args:
+        session: The open session.
+        conversation_id: Who is talking.
+        about: What is being done, for the question to a relative of several seniors
+            ("Please tell me whose booking this is").
+
+    Raises:
+        NotRegistered: If the conversation is neither a registered senior's nor a
+            linked relative's.
+        NotAllowed: If the relative helps several seniors (we cannot tell whose booking it is).
+    """
+    person = person_by_conversation(session, conversation_id)
+    if person is not None and person.role == "senior":
+        senior, profile = require_senior(session, conversation_id)
+        return senior, profile, senior
+    if person is None or person.role != "relative":
+        raise NotRegistered()
+    seniors = [
+        senior
+        for senior in session.scalars(
+            select(Person)
+            .join(RelativeLink, RelativeLink.senior_id == Person.id)
+            .where(RelativeLink.relative_id == person.id)
+            .order_by(RelativeLink.id)
+        )
+        if senior.profile is not None and senior.profile.consent_care_data
+    ]
+    if not seniors:
+        raise NotRegistered(
+            "I do not know whom you are helping yet. The person you help can link you to their account."
+        )
+    if len(seniors) > 1:
+        names = " or ".join(s.profile.full_name for s in seniors if s.profile is not None)
+        raise NotAllowed(
+            f"You help more than one person. Please tell me whose {about} this is: {names}. "
+            "A person from our team can help too.",
+            field="senior",
+        )
+    senior = seniors[0]
+    assert senior.profile is not None
+    return senior, senior.profile, person
 
 
 def served_districts(session: Session) -> list[str]:
@@ -286,8 +340,9 @@ class PeopleService:
         """Delete the senior's personal data and cancel their open bookings.
 
         The person row stays (without a name) so past bookings and the audit
-        trail keep their references; booking notes are cleared. Calling it again
-        does nothing.
+        trail keep their references; booking notes are cleared. The senior's
+        reminders (health data: titles, doses) and their deliveries are deleted,
+        so none is sent again. Calling it again does nothing.
 
         Returns:
             How many open bookings were cancelled.
@@ -305,6 +360,7 @@ class PeopleService:
                     cancelled += 1
                 booking.details = ""
             session.execute(delete(RelativeLink).where(RelativeLink.senior_id == person.id))
+            _delete_reminders(session, person, actor, now)
             person.profile = None
             person.display_name = ""
             audit.record(
@@ -367,6 +423,19 @@ class PeopleService:
         """Return the districts served by any active provider, sorted."""
         with self._db.session() as session:
             return served_districts(session)
+
+
+def _delete_reminders(session: Session, senior: Person, actor: str, now: datetime) -> None:
+    """Delete every reminder of ``senior`` with its deliveries, so none is sent again."""
+    ids = list(session.scalars(select(Reminder.id).where(Reminder.senior_id == senior.id)))
+    if not ids:
+        return
+    gone = session.execute(delete(ReminderDelivery).where(ReminderDelivery.reminder_id.in_(ids)))
+    session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
+    audit.record(
+        session, actor, "reminders.deleted", "person", senior.id, at=now,
+        reminders=len(ids), deliveries=gone.rowcount, reason="consent withdrawn",
+    )
 
 
 def _clean_language(language: str) -> str:

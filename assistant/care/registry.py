@@ -21,6 +21,7 @@ from assistant.care.hours import (
     validate_hours,
 )
 from assistant.care.models import Dish, DishTag, Offering, Provider, ProviderDistrict
+from assistant.care.reviews import recompute
 from assistant.care.scheduling import DEFAULT_TIMEZONE, provider_open
 from assistant.care.validation import (
     MAX_NAME,
@@ -52,6 +53,7 @@ def provider_view(provider: Provider) -> ProviderView:
         districts=provider.district_names,
         opening_hours=describe_hours(loads_hours(provider.opening_hours)),
         active=provider.active,
+        score=provider.score,
     )
 
 
@@ -70,6 +72,7 @@ def offering_view(offering: Offering) -> OfferingView:
         duration_minutes=offering.duration_minutes,
         verified=provider.verified,
         rating=provider.rating,
+        score=provider.score,
     )
 
 
@@ -166,7 +169,7 @@ def _apply_provider_fields(
     rating_count: int,
     active: bool,
 ) -> None:
-    """Validate and set the changeable fields of a provider."""
+    """Validate and set the changeable fields of a provider and recompute its score."""
     spelling = {d.casefold(): d for d in session.scalars(select(ProviderDistrict.district).distinct())}
     names = [spelling.get(n.casefold(), n) for n in _clean_districts(districts)]
     try:
@@ -186,6 +189,7 @@ def _apply_provider_fields(
     for name in names:
         if name not in current:
             provider.districts.append(ProviderDistrict(district=name))
+    recompute(session, provider)
 
 
 def update_provider(session: Session, provider: Provider, *, actor: str = "cli", **fields: object) -> Provider:

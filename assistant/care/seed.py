@@ -13,6 +13,7 @@ from assistant.care.errors import InvalidInput
 from assistant.care.hours import parse_hours_text
 from assistant.care.models import Provider
 from assistant.care.registry import create_dish, create_offering, create_provider
+from assistant.care.reviews import recompute_all
 from assistant.care.validation import parse_price
 from assistant.care.vocabulary import MEAL_PROVIDER_KIND
 
@@ -28,7 +29,10 @@ OFFERING_KEYS: Final = frozenset({"mode", "name", "price", "duration", "descript
 def load_demo_data(db: Database, path: Optional[Path] = None) -> dict[str, int]:
     """Fill an empty registry with the demo providers, dishes and offerings.
 
-    Does nothing when any provider exists, so it is safe to call at every start.
+    Each provider's score (:mod:`assistant.care.reviews`) is computed as it is
+    created. When any provider exists nothing is loaded, so it is safe to call at
+    every start; only the scores are recomputed (which fills them in for a
+    registry loaded before scores existed).
 
     Args:
         db: The database (tables must exist).
@@ -41,6 +45,7 @@ def load_demo_data(db: Database, path: Optional[Path] = None) -> dict[str, int]:
     """
     with db.session() as session:
         if session.scalar(select(func.count(Provider.id))):
+            recompute_all(session)
             return {}
         counts = dict.fromkeys(
             ("providers", "meal_providers", "home_service_providers", "dishes", "offerings", "districts"), 0

@@ -71,6 +71,7 @@ class ProviderView:
     districts: tuple[str, ...]
     opening_hours: str
     active: bool
+    score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class OfferingView:
     duration_minutes: Optional[int]
     verified: bool
     rating: float
+    score: float = 0.0
 
     @property
     def price_text(self) -> str:
@@ -155,3 +157,68 @@ class EscalationView:
     claimed_by: Optional[str] = None
     resolved_at: Optional[datetime] = None
     outcome: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ServiceOption:
+    """A home-service visit a provider can make: what, who, when and for how much.
+
+    ``starts_at``/``ends_at`` are aware UTC and span the visit itself; for laundry
+    ``return_at`` is when the clean washing comes back.
+    """
+
+    offering_id: int
+    provider_id: int
+    provider_name: str
+    service: str
+    offering_name: str
+    description: str
+    price_cents: int
+    fees_cents: int
+    total_cents: int
+    score: float
+    review_count: int
+    verified: bool
+    starts_at: datetime
+    ends_at: datetime
+    return_at: Optional[datetime] = None
+
+    @property
+    def price_text(self) -> str:
+        """The price without fees, formatted for people."""
+        return format_price(self.price_cents)
+
+    @property
+    def fees_text(self) -> str:
+        """The fees formatted for people."""
+        return format_price(self.fees_cents)
+
+    @property
+    def total_text(self) -> str:
+        """The total formatted for people."""
+        return format_price(self.total_cents)
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """A senior's rating of a finished booking, with the provider's new score."""
+
+    booking_reference: str
+    provider_name: str
+    rating: int
+    comment: str
+    provider_score: float
+    created_at: datetime
+    provider_flagged: bool = False
+
+
+@dataclass(frozen=True)
+class ComplaintView:
+    """A complaint and the coordinator escalation it opened."""
+
+    reference: str
+    text: str
+    escalation_reference: str
+    created_at: datetime
+    booking_reference: Optional[str] = None
+    provider_name: Optional[str] = None

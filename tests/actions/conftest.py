@@ -20,12 +20,12 @@ from assistant.settings import PROJECT_ROOT
 NOW = datetime(2026, 11, 26, 10, 15, tzinfo=timezone.utc)
 """Thursday 26 November 2026, 10:15 in London (GMT, so the same as UTC)."""
 
-_DOMAIN: dict[str, Any] = Domain.load(str(PROJECT_ROOT / "domain.yml")).as_dict()
+_DOMAIN: dict[str, Any] = Domain.load(str(PROJECT_ROOT / "domain")).as_dict()
 
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    """The real domain.yml as actions receive it."""
+    """The real domain (domain/*.yml) as actions receive it."""
     return _DOMAIN
 
 

@@ -12,10 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant.actions.meals import (
     ActionAskMealChoice,
     ActionAskMealConfirm,
-    ActionListOrders,
     ActionPlaceMealOrder,
     ValidateMealOrderForm,
 )
+from assistant.actions.orders import ActionListOrders
 from assistant.care import CareServices
 
 from .conftest import make_tracker, register, responses, slot_events

@@ -73,3 +73,32 @@ def register(
     return care.people.register_senior(
         conversation_id, "rest", name, "12 Mill Road", district, list(needs), True, **kwargs
     )
+
+
+def add_home_provider(
+    care: CareServices,
+    name: str,
+    kind: str,
+    districts: Sequence[str],
+    *,
+    verified: bool = True,
+    rating: float = 0.0,
+    rating_count: int = 0,
+    hours: str = "mon-fri 08:00-18:00",
+    offerings: Sequence[tuple[str, str, int, int]] = (),
+) -> dict[str, int]:
+    """Add a home-service provider with offerings ``(mode, name, price_cents, duration_minutes)``.
+
+    Returns:
+        Offering ids by offering name, plus ``"provider"`` for the provider id.
+    """
+    provider = care.registry.add_provider(
+        name, kind, list(districts), verified=verified, rating=rating, rating_count=rating_count,
+        opening_hours=parse_hours_text(hours),
+    )
+    ids = {"provider": provider.provider_id}
+    for mode, offering_name, price, minutes in offerings:
+        ids[offering_name] = care.registry.add_offering(
+            provider.provider_id, mode, offering_name, price, duration_minutes=minutes
+        ).offering_id
+    return ids

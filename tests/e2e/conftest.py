@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, replace
@@ -47,6 +48,23 @@ class RunningStack:
         with urllib.request.urlopen(self.rasa_url + path, timeout=30) as response:
             return json.loads(response.read().decode())
 
+    def bot_texts(self, sender: str) -> list[str]:
+        """Everything the assistant has said in a conversation, from Rasa's tracker."""
+        tracker = self.get_json(f"/conversations/{sender}/tracker")
+        return [e.get("text") or "" for e in tracker.get("events", []) if e.get("event") == "bot"]
+
+    def wait_for_bot_text(self, sender: str, needle: str, timeout: float = 30.0, times: int = 1) -> str:
+        """Wait until the assistant has said something containing ``needle`` ``times`` times there."""
+        deadline = time.monotonic() + timeout
+        said: list[str] = []
+        while time.monotonic() < deadline:
+            said = self.bot_texts(sender)
+            found = [t for t in said if needle in t]
+            if len(found) >= times:
+                return found[-1]
+            time.sleep(0.3)
+        raise AssertionError(f"{needle!r} was not said to {sender} within {timeout}s; said: {said[-5:]}")
+
 
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
@@ -60,7 +78,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     load_demo_data(database)
     database.dispose()
     settings = replace(
-        load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port()
+        load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(), care_tick_seconds=1
     )
     stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
     try:

@@ -1,0 +1,341 @@
+"""The scheduler side of reminders: due times become deliveries, which are sent, retried and escalated.
+
+Used by the care service's one scheduler process through :class:`~assistant.care.reminders.ReminderService`.
+Each due time of a reminder becomes one :class:`~assistant.care.models.ReminderDelivery` row;
+the unique ``(reminder_id, due_at)`` constraint means a due time is delivered at most once, even
+when two processes look at the same reminder. Unconfirmed deliveries go to the linked relatives
+first (``EXTERNAL_missed_reminder``), then to coordinators.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Final, Optional
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from assistant.care import audit
+from assistant.care.clock import Clock, require_aware, utcnow
+from assistant.care.db import Database
+from assistant.care.errors import NotFound
+from assistant.care.escalations import open_escalation
+from assistant.care.models import Person, Reminder, ReminderDelivery, SeniorProfile
+from assistant.care.notifications import (
+    MAX_ATTEMPTS,
+    enqueue_for_family,
+    relatives_of,
+    retry_delay,
+)
+from assistant.care.reminder_views import (
+    DeliveryView,
+    delivery_view,
+    due_words,
+    hhmm,
+    local_time,
+    senior_name,
+)
+from assistant.care.schedules import Schedule, join_words
+
+SECOND_WINDOW_MINUTES: Final = 30
+"""Used for the coordinators' step when the reminder itself has no escalation time."""
+LATE_NOTE_AFTER: Final = timedelta(minutes=2)
+"""A delivery sent later than this after its due time says so ("this was due at 08:00")."""
+MAX_CATCH_UP_STEPS: Final = 1000
+
+MISSED_INTENT: Final = "EXTERNAL_missed_reminder"
+"""Sent to relatives: entities senior_name, title, kind, due_time, delivery_id, reason."""
+
+
+class ReminderDeliveries:
+    """Deliver due reminders and escalate those nobody confirmed.
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time (inject a fixed one in tests).
+    """
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def due_deliveries(self, now: datetime) -> list[DeliveryView]:
+        """Create the deliveries that fell due and return everything to send now.
+
+        For each active reminder with ``next_due_at <= now`` (of a senior who still consents) a
+        delivery row is created and ``next_due_at`` moves on; the unique ``(reminder_id, due_at)``
+        makes a second row for the same due time impossible, in any process. Due times older than
+        the reminder's grace time become one "missed" delivery that is escalated at once; several
+        late ones within the grace time become one delivery whose note lists them.
+
+        Returned (oldest first): new deliveries, pending ones whose retry time has come
+        (exponential backoff counted in ``attempts``) and snoozed ones whose snooze is over.
+        Call :meth:`record_sent` or :meth:`record_failed` for each.
+        """
+        now = require_aware(now, "now")
+        with self._db.session() as session:
+            due_ids = list(session.scalars(
+                select(Reminder.id).where(Reminder.active.is_(True), Reminder.next_due_at <= now, _consenting())
+            ))
+        for reminder_id in due_ids:
+            with self._db.session() as session:
+                self._materialise(session, reminder_id, now)
+        return self._sendable(now)
+
+    def catch_up(self, now: datetime) -> list[DeliveryView]:
+        """Deal with what fell due while no scheduler ran; call once at start.
+
+        Within a reminder's grace time the reminder is delivered late with a note ("this was
+        due at 08:00"); beyond it the delivery is recorded as missed and escalated. Returns
+        what to send now, like :meth:`due_deliveries`.
+        """
+        views = self.due_deliveries(now)
+        with self._db.session() as session:
+            audit.record(session, audit.ASSISTANT, "reminders.caught_up", "scheduler", "reminders",
+                         at=require_aware(now), to_send=len(views))
+        return views
+
+    def record_sent(self, delivery_id: int, at: datetime) -> DeliveryView:
+        """Record that a delivery reached Rasa.
+
+        Raises:
+            NotFound: If there is no such delivery.
+        """
+        at = require_aware(at, "at")
+        with self._db.session() as session:
+            delivery = self._get(session, delivery_id)
+            delivery.attempts += 1
+            if delivery.status in ("pending", "snoozed"):
+                delivery.status = "sent"
+                delivery.sent_at = at
+            audit.record(session, audit.ASSISTANT, "reminder_delivery.sent", "reminder_delivery",
+                         delivery.id, at=at, attempts=delivery.attempts)
+            view = delivery_view(delivery)
+        return view
+
+    def record_failed(self, delivery_id: int, error: str) -> DeliveryView:
+        """Record a failed attempt; after ``MAX_ATTEMPTS`` the delivery fails and is escalated.
+
+        Raises:
+            NotFound: If there is no such delivery.
+        """
+        now = self._clock()
+        with self._db.session() as session:
+            delivery = self._get(session, delivery_id)
+            delivery.attempts += 1
+            reason = str(error)[:300]
+            if delivery.attempts < MAX_ATTEMPTS or delivery.status not in ("pending", "snoozed"):
+                audit.record(session, audit.ASSISTANT, "reminder_delivery.attempt_failed",
+                             "reminder_delivery", delivery.id, at=now, attempts=delivery.attempts,
+                             error=reason)
+                return delivery_view(delivery)
+            delivery.status = "failed"
+            senior = session.get(Person, delivery.reminder.senior_id)
+            assert senior is not None
+            escalation = open_escalation(
+                session, "failed_delivery", senior,
+                f"Could not deliver the reminder '{delivery.reminder.title}' (due {due_words(delivery)}) "
+                f"to {senior_name(senior)} after {delivery.attempts} attempts: {reason}", now,
+            )
+            audit.record(session, audit.ASSISTANT, "reminder_delivery.failed", "reminder_delivery",
+                         delivery.id, at=now, attempts=delivery.attempts, escalation=escalation.reference,
+                         error=reason)
+            view = delivery_view(delivery)
+        return view
+
+    def overdue_unacknowledged(self, now: datetime) -> list[DeliveryView]:
+        """Return the deliveries whose next escalation step is due at ``now``.
+
+        First step: ``escalate_after_minutes`` after sending without a confirmation. Second
+        step: the same window again after relatives were told (30 minutes when unset).
+        """
+        now = require_aware(now, "now")
+        query = (
+            select(ReminderDelivery)
+            .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+            .where(
+                Reminder.cancelled_at.is_(None),
+                _consenting(),
+                ReminderDelivery.acknowledged_at.is_(None),
+                ReminderDelivery.status.in_(("sent", "missed")),
+            )
+            .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
+        )
+        with self._db.session() as session:
+            return [delivery_view(d) for d in session.scalars(query) if _escalation_due(d, now)]
+
+    def escalate(self, delivery_id: int, now: datetime) -> DeliveryView:
+        """Take the next escalation step of an unconfirmed delivery, if it is due at ``now``.
+
+        First linked relatives are told (``EXTERNAL_missed_reminder``); if there are none, or
+        the reminder is still not confirmed after a second window, coordinators get an
+        escalation: "missed_medication" for medication, "wellbeing" otherwise.
+
+        Raises:
+            NotFound: If there is no such delivery.
+        """
+        now = require_aware(now, "now")
+        with self._db.session() as session:
+            delivery = self._get(session, delivery_id, lock=True)
+            if delivery.status in ("sent", "missed") and delivery.acknowledged_at is None \
+                    and _escalation_due(delivery, now):
+                self._escalate(session, delivery, now)
+            view = delivery_view(delivery)
+        return view
+
+    # ---- helpers --------------------------------------------------------------
+
+    @staticmethod
+    def _get(session: Session, delivery_id: int, *, lock: bool = False) -> ReminderDelivery:
+        """Return a delivery, locked for update with ``lock``, or raise NotFound."""
+        delivery = session.get(ReminderDelivery, delivery_id, with_for_update=lock or None)
+        if delivery is None:
+            raise NotFound(f"There is no reminder delivery {delivery_id}.")
+        return delivery
+
+    def _materialise(self, session: Session, reminder_id: int, now: datetime) -> None:
+        """Create the delivery rows of one reminder's passed due times and move it on."""
+        reminder = session.scalar(
+            select(Reminder)
+            .where(Reminder.id == reminder_id, Reminder.active.is_(True), Reminder.next_due_at <= now)
+            .with_for_update(skip_locked=True)
+        )
+        if reminder is None or reminder.next_due_at is None:
+            return
+        schedule = Schedule.from_json(reminder.schedule_json)
+        cutoff = now - timedelta(minutes=reminder.grace_minutes)
+        due: Optional[datetime] = reminder.next_due_at
+        missed: list[datetime] = []
+        while due is not None and due < cutoff and len(missed) < MAX_CATCH_UP_STEPS:
+            missed.append(due)
+            due = schedule.next_after(due)
+        if due is not None and due < cutoff:
+            due = schedule.next_after(cutoff - timedelta(microseconds=1))
+        current: list[datetime] = []
+        while due is not None and due <= now:
+            current.append(due)
+            due = schedule.next_after(due)
+        if missed:
+            note = f"missed: due at {hhmm(missed[-1], schedule.tz)} while reminders were not running"
+            if len(missed) > 1:
+                note += f" ({len(missed)} times since {hhmm(missed[0], schedule.tz)})"
+            row = self._insert(session, reminder, missed[-1], "missed", note, now)
+            if row is not None:
+                self._escalate(session, row, now)
+        if current:
+            latest, skipped = current[-1], [hhmm(at, schedule.tz) for at in current[:-1]]
+            note = f"this was due at {hhmm(latest, schedule.tz)}" if now - latest > LATE_NOTE_AFTER else ""
+            if skipped:  # several late due times of a short interval: one reminder, not a burst
+                note = f"this was due at {hhmm(latest, schedule.tz)} (and at {join_words(skipped)})"
+            self._insert(session, reminder, latest, "pending", note, now)
+        reminder.next_due_at = due
+        if due is None:
+            reminder.active = False
+
+    @staticmethod
+    def _insert(
+        session: Session, reminder: Reminder, due_at: datetime, status: str, note: str, now: datetime
+    ) -> Optional[ReminderDelivery]:
+        """Insert one delivery; None when that due time already has one (the unique constraint)."""
+        row = ReminderDelivery(reminder_id=reminder.id, due_at=due_at, status=status, attempts=0, note=note)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            return None
+        audit.record(session, audit.ASSISTANT, f"reminder_delivery.{'due' if status == 'pending' else status}",
+                     "reminder_delivery", row.id, at=now, reminder_id=reminder.id)
+        return row
+
+    def _sendable(self, now: datetime) -> list[DeliveryView]:
+        """Return the deliveries to send now; stale ones become missed and are escalated."""
+        query = (
+            select(ReminderDelivery)
+            .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+            .where(
+                Reminder.cancelled_at.is_(None),
+                _consenting(),
+                (ReminderDelivery.status == "pending")
+                | ((ReminderDelivery.status == "snoozed") & (ReminderDelivery.snoozed_until <= now)),
+            )
+            .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
+            .with_for_update(skip_locked=True, of=ReminderDelivery)
+        )
+        views: list[DeliveryView] = []
+        with self._db.session() as session:
+            for delivery in session.scalars(query):
+                base = delivery.snoozed_until if delivery.status == "snoozed" else delivery.due_at
+                assert base is not None
+                if delivery.attempts == 0 and now - base > timedelta(minutes=delivery.reminder.grace_minutes):
+                    delivery.status = "missed"
+                    delivery.note = f"missed: due at {local_time(delivery)} and not sent in time"
+                    audit.record(session, audit.ASSISTANT, "reminder_delivery.missed", "reminder_delivery",
+                                 delivery.id, at=now)
+                    self._escalate(session, delivery, now)
+                    continue
+                if now < base + _backoff(delivery.attempts):
+                    continue
+                if not delivery.note and delivery.status == "pending" and now - base > LATE_NOTE_AFTER:
+                    delivery.note = f"this was due at {local_time(delivery)}"
+                views.append(delivery_view(delivery))
+        return views
+
+    @staticmethod
+    def _escalate(session: Session, delivery: ReminderDelivery, now: datetime) -> None:
+        """Tell relatives first; coordinators when there are none or on the second step."""
+        reminder = delivery.reminder
+        senior = session.get(Person, reminder.senior_id)
+        assert senior is not None
+        name = senior_name(senior)
+        relatives = relatives_of(session, senior.id)
+        if delivery.escalated_at is None and relatives:
+            reason = "missed" if delivery.status == "missed" else "not_confirmed"
+            enqueue_for_family(
+                session, senior.id, "missed_reminder", MISSED_INTENT,
+                {"senior_name": name, "title": reminder.title, "kind": reminder.kind,
+                 "due_time": local_time(delivery), "delivery_id": delivery.id, "reason": reason},
+                text=f"{name} has not confirmed the reminder '{reminder.title}' due at {local_time(delivery)}.",
+                at=now,
+            )
+            delivery.escalated_at = now
+            audit.record(session, audit.ASSISTANT, "reminder_delivery.family_told", "reminder_delivery",
+                         delivery.id, at=now, relatives=len(relatives))
+            return
+        kind = "missed_medication" if reminder.kind == "medication" else "wellbeing"
+        what = "the check-in" if reminder.kind == "checkin" else f"the reminder '{reminder.title}'"
+        told = " Relatives were told." if delivery.escalated_at is not None else " No relatives are linked."
+        escalation = open_escalation(
+            session, kind, senior,
+            f"{name} has not confirmed {what} due {due_words(delivery)}.{told}", now,
+        )
+        delivery.status = "escalated"
+        delivery.escalated_at = delivery.escalated_at or now
+        audit.record(session, audit.ASSISTANT, "reminder_delivery.escalated", "reminder_delivery",
+                     delivery.id, at=now, escalation=escalation.reference, kind=kind)
+
+
+def _consenting() -> Any:
+    """A condition on ``Reminder``: its senior still has a profile with consent."""
+    return Reminder.senior_id.in_(
+        select(SeniorProfile.person_id).where(SeniorProfile.consent_care_data.is_(True))
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Return how long after its due time a delivery with ``attempts`` failures may be retried."""
+    return sum((retry_delay(n) for n in range(1, attempts + 1)), timedelta())
+
+
+def _escalation_due(delivery: ReminderDelivery, now: datetime) -> bool:
+    """Whether the next escalation step of an unconfirmed delivery is due at ``now``."""
+    minutes = delivery.reminder.escalate_after_minutes
+    if delivery.escalated_at is None:
+        if delivery.status == "missed":
+            return True
+        return minutes is not None and delivery.sent_at is not None and \
+            now >= delivery.sent_at + timedelta(minutes=minutes)
+    since = max(delivery.escalated_at, delivery.sent_at or delivery.escalated_at)
+    return now >= since + timedelta(minutes=minutes or SECOND_WINDOW_MINUTES)
+

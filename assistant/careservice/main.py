@@ -1,0 +1,112 @@
+"""Run the care service: take the lock, catch up, start the jobs, stop cleanly on SIGTERM/SIGINT.
+
+``python -m assistant.careservice --database-url ... --rasa-url ...`` (or ``assistant care-service``).
+Exit codes: 0 stopped cleanly, 1 failed (or lost its lock), 2 another care service is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional, Sequence
+
+from assistant.settings import load_settings
+
+log = logging.getLogger("assistant.careservice")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the care service's options (defaults from the settings) to ``parser``."""
+    settings = load_settings()
+    parser.add_argument("--database-url", default=settings.database_url, help="SQLAlchemy database URL")
+    parser.add_argument("--rasa-url", default=settings.rasa_base_url, help="base URL of Rasa's HTTP API")
+    parser.add_argument("--rasa-token", default=settings.rasa_token or None, help="Rasa's --auth-token")
+    parser.add_argument("--tick-seconds", type=float, default=float(settings.care_tick_seconds),
+                        help="how often the jobs poll the database")
+    parser.add_argument("--stale-after", type=float, default=float(settings.care_lock_stale_seconds),
+                        help="seconds after which a silent care service's lock may be taken over")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for Rasa")
+    parser.add_argument("--log-level", default="INFO", help="logging level")
+
+
+def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int:
+    """Run until ``stop`` is set (by SIGTERM/SIGINT when not given); return the exit code."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistant.care.db import Database
+    from assistant.care.lock import ServiceLockHeld
+    from assistant.careservice.delivery import RasaDelivery
+    from assistant.careservice.scheduler import CareScheduler
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = stop or _stop_on_signals()
+    if args.database_url.startswith("sqlite:///"):
+        Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(args.database_url)
+    delivery = RasaDelivery(args.rasa_url, token=args.rasa_token, timeout=args.timeout)
+    scheduler = CareScheduler(
+        db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after)
+    )
+    try:
+        scheduler.start()
+    except ServiceLockHeld as held:
+        print(
+            f"The care service is already running ({held.message}) Only one may run at a time: stop it "
+            f"first. If it crashed, its lock is taken over {args.stale_after:g} seconds after its last "
+            "heartbeat.",
+            file=sys.stderr,
+        )
+        return 2
+    except SQLAlchemyError as error:
+        print(f"The care service could not use the database ({type(error).__name__}); "
+              "run `assistant db upgrade` first.", file=sys.stderr)
+        return 1
+    finally:
+        if not scheduler.running:
+            delivery.close()
+            db.dispose()
+    print(f"Care service running: delivering through {args.rasa_url} every {args.tick_seconds:g} s. "
+          "Stop with Ctrl-C.", flush=True)
+    code = 0
+    try:
+        while not stop.wait(0.2):
+            if scheduler.lost_lock.is_set():
+                print("The care service lost its lock to another process and stopped.", file=sys.stderr)
+                code = 1
+                break
+    finally:
+        scheduler.stop()
+        delivery.close()
+        db.dispose()
+    log.info("care service stopped")
+    return code
+
+
+def _stop_on_signals() -> threading.Event:
+    """Return an event set by SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line parser of ``python -m assistant.careservice``."""
+    parser = argparse.ArgumentParser(prog="python -m assistant.careservice", description=__doc__)
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``python -m assistant.careservice``."""
+    return run(build_parser().parse_args(argv))

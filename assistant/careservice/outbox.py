@@ -1,0 +1,113 @@
+"""Reading and marking the notification outbox (rows written by :mod:`assistant.care.notifications`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.care import audit
+from assistant.care.clock import Clock, require_aware, utcnow
+from assistant.care.db import Database
+from assistant.care.errors import NotFound
+from assistant.care.escalations import open_escalation
+from assistant.care.models import Notification, Person
+from assistant.care.notifications import MAX_ATTEMPTS, retry_delay
+
+BATCH: Final = 100
+"""Notifications handled per tick at most."""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A notification to send now."""
+
+    notification_id: int
+    person_id: int
+    conversation_id: Optional[str]
+    kind: str
+    intent: str
+    entities: dict[str, Any]
+    text: str
+    attempts: int
+
+
+class Outbox:
+    """Pending notifications: which to send, and what became of them.
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time.
+    """
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def due(self, now: datetime) -> list[OutboxItem]:
+        """Return pending notifications whose ``deliver_after`` has come, oldest first."""
+        now = require_aware(now, "now")
+        query = (
+            select(Notification, Person.conversation_id)
+            .join(Person, Person.id == Notification.person_id)
+            .where(Notification.status == "pending", Notification.deliver_after <= now)
+            .order_by(Notification.deliver_after, Notification.id)
+            .limit(BATCH)
+        )
+        with self._db.session() as session:
+            return [
+                OutboxItem(n.id, n.person_id, conversation_id, n.kind, n.intent, n.entities, n.text, n.attempts)
+                for n, conversation_id in session.execute(query)
+            ]
+
+    def record_sent(self, notification_id: int, at: datetime) -> None:
+        """Mark a notification delivered."""
+        at = require_aware(at, "at")
+        with self._db.session() as session:
+            notification = self._get(session, notification_id)
+            notification.attempts += 1
+            notification.status = "delivered"
+            notification.delivered_at = at
+            audit.record(session, audit.ASSISTANT, "notification.delivered", "notification",
+                         notification.id, at=at, kind=notification.kind)
+
+    def record_failed(self, notification_id: int, error: str, *, final: bool = False) -> str:
+        """Record a failed attempt and return the new status.
+
+        The next try waits :func:`~assistant.care.notifications.retry_delay`; after
+        ``MAX_ATTEMPTS`` (or at once when ``final``) the notification fails and coordinators get
+        a "failed_delivery" escalation.
+        """
+        now = self._clock()
+        reason = str(error)[:300]
+        with self._db.session() as session:
+            notification = self._get(session, notification_id)
+            notification.attempts += 1
+            notification.last_error = reason
+            if notification.attempts < MAX_ATTEMPTS and not final:
+                notification.deliver_after = now + retry_delay(notification.attempts)
+                audit.record(session, audit.ASSISTANT, "notification.attempt_failed", "notification",
+                             notification.id, at=now, attempts=notification.attempts)
+                return notification.status
+            notification.status = "failed"
+            person = session.get(Person, notification.person_id)
+            assert person is not None
+            escalation = open_escalation(
+                session, "failed_delivery", person,
+                f"Could not deliver a '{notification.kind}' message to {person.display_name or 'person'} "
+                f"(person {person.id}) after {notification.attempts} attempts: {reason}. "
+                f"Message: {notification.text[:500]}", now,
+            )
+            audit.record(session, audit.ASSISTANT, "notification.failed", "notification", notification.id,
+                         at=now, attempts=notification.attempts, escalation=escalation.reference)
+            return notification.status
+
+    @staticmethod
+    def _get(session: Session, notification_id: int) -> Notification:
+        notification = session.get(Notification, notification_id)
+        if notification is None:
+            raise NotFound(f"There is no notification {notification_id}.")
+        return notification

@@ -81,6 +81,47 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.stop()
 
 
+def _care():
+    from assistant.care import CareServices
+
+    settings = load_settings()
+    return CareServices(_database(), timezone=settings.timezone)
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """Print the coordinators' queue: most urgent first, then oldest."""
+    for item in _care().escalations.list_open():
+        who = f" [{item.claimed_by}]" if item.claimed_by else ""
+        print(f"{item.reference}  P{item.priority}  {item.kind:<18} {item.created_at:%Y-%m-%d %H:%M}{who}  {item.summary[:80]}")
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    """Answer a consultation ticket; the answer goes into the user's chat."""
+    from assistant.care.errors import CareError
+
+    try:
+        view = _care().escalations.answer(args.reference, args.by, " ".join(args.text))
+    except CareError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    print(f"{view.reference} answered and resolved; the care service delivers it to the user.")
+    return 0
+
+
+def cmd_booking_status(args: argparse.Namespace) -> int:
+    """Move a home-service booking on (assigned, in_progress, done); the senior is told."""
+    from assistant.care.errors import CareError
+
+    try:
+        view = _care().home_services.set_status(args.reference, args.status, f"coordinator:{args.by}")
+    except CareError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    print(f"{view.reference} is now {view.status}; the senior is told (and asked for a rating when done).")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure turn latency, parse latency, training time and memory."""
     from assistant.bench import main as bench_main
@@ -118,6 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_care_service_arguments(care)
     care.set_defaults(func=cmd_care_service)
+
+    coordinator = sub.add_parser("coordinator", help="what care coordinators do, until the console lands")
+    actions = coordinator.add_subparsers(dest="coordinator_command", required=True)
+    queue = actions.add_parser("queue", help="list open escalations, most urgent first")
+    queue.set_defaults(func=cmd_queue)
+    answer = actions.add_parser("answer", help="answer a consultation ticket into the user's chat")
+    answer.add_argument("reference")
+    answer.add_argument("text", nargs="+")
+    answer.add_argument("--by", required=True, help="the consultant's name, as the user will see it")
+    answer.set_defaults(func=cmd_answer)
+    status = actions.add_parser("booking-status", help="mark a home visit assigned, in_progress or done")
+    status.add_argument("reference")
+    status.add_argument("status", choices=["assigned", "in_progress", "done"])
+    status.add_argument("--by", required=True, help="the coordinator's name")
+    status.set_defaults(func=cmd_booking_status)
 
     bench = sub.add_parser("bench", help="run the benchmark")
     bench.add_argument("--turns", type=int, default=60, help="REST turns and parses to time")

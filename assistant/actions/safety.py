@@ -9,7 +9,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import care, latest_text
+from assistant.actions.base import care, entity_values, latest_text
+from assistant.care.safety import emergency_sign
 from assistant.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -25,13 +26,37 @@ class ActionEmergency(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         number = load_settings().emergency_number
+        text = latest_text(tracker)
+        sign = tracker.latest_message.get("emergency_sign") or emergency_sign(text)
         try:
-            escalation = care().escalations.open(
-                "emergency", tracker.sender_id, summary=latest_text(tracker)[:1000] or "emergency"
-            )
+            record = care().emergencies.raise_alert(tracker.sender_id, text, sign)
         except Exception:
             logger.exception("could not record an emergency for %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_emergency_unsaved", number=number)
             return []
-        dispatcher.utter_message(response="utter_emergency", number=number, reference=escalation.reference)
+        alerted = [*record.alerted, "a care coordinator"]
+        who = ", ".join(alerted[:-1]) + " and " + alerted[-1] if len(alerted) > 1 else alerted[0]
+        dispatcher.utter_message(response="utter_emergency", number=number, who=who, reference=record.reference)
+        return []
+
+
+class ActionEmergencyAlert(Action):
+    """Tells a relative at once that their senior wrote an emergency message."""
+
+    def name(self) -> str:
+        return "action_emergency_alert"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        def said(name: str, default: str = "") -> str:
+            return next(iter(entity_values(tracker, name)), default)
+
+        dispatcher.utter_message(
+            response="utter_emergency_alert",
+            senior_name=said("senior_name", "Your relative"),
+            text=said("text", "they need help"),
+            reference=said("reference"),
+            number=load_settings().emergency_number,
+        )
         return []

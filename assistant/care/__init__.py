@@ -11,6 +11,7 @@ from __future__ import annotations
 from assistant.care.bookings import BookingService
 from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
+from assistant.care.emergencies import EmergencyService
 from assistant.care.errors import (
     CareError,
     InvalidInput,
@@ -61,6 +62,7 @@ class CareServices:
         self.escalations: EscalationService = EscalationService(db, clock=clock)
         self.reminders: ReminderService = ReminderService(db, clock=clock)
         self.family: FamilyService = FamilyService(db)
+        self.emergencies: EmergencyService = EmergencyService(db, clock=clock)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":

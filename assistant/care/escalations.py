@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Final, Optional
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from assistant.care import audit
 from assistant.care.bookings import (
@@ -22,6 +22,7 @@ from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
 from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
 from assistant.care.models import Escalation, Person
+from assistant.care.notifications import enqueue
 from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_int, clean_text
 from assistant.care.views import EscalationView
 from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY, ESCALATION_KINDS
@@ -85,6 +86,10 @@ def escalation_view(escalation: Escalation) -> EscalationView:
         resolved_at=escalation.resolved_at,
         outcome=escalation.outcome,
     )
+
+
+ANSWER_INTENT: Final = "EXTERNAL_consultation_answer"
+"""Sent to the person who asked: entities text, consultant, reference."""
 
 
 class EscalationService:
@@ -218,18 +223,36 @@ class EscalationService:
         now = self._clock()
         with self._db.session() as session:
             escalation = self._find(session, reference)
-            if escalation.status == "resolved":
-                raise InvalidTransition(f"{escalation.reference} is already resolved.")
-            if escalation.status == "claimed" and escalation.claimed_by != name:
-                raise InvalidTransition(f"{escalation.reference} is handled by {escalation.claimed_by}.")
-            escalation.status = "resolved"
-            escalation.claimed_by = escalation.claimed_by or name
-            escalation.resolved_at = now
-            escalation.outcome = text
-            audit.record(
-                session, audit.coordinator_actor(name), "escalation.resolved", "escalation",
-                escalation.reference, at=now,
+            _resolve(escalation, name, text, now)
+            view = escalation_view(escalation)
+        return view
+
+    def answer(self, reference: str, consultant: str, text: str) -> EscalationView:
+        """Resolve a consultation with the consultant's written answer and send it into the user's chat.
+
+        The answer is delivered by the care service (intent ``EXTERNAL_consultation_answer``) to the
+        person who asked, on their channel; it is kept as the escalation's outcome either way.
+
+        Raises:
+            NotFound: If there is no such escalation.
+            InvalidTransition: If it is resolved already or handled by someone else.
+            InvalidInput: If the answer is empty or too long.
+        """
+        name = clean_text(consultant, "consultant name", MAX_NAME, field="consultant")
+        body = clean_text(text, "answer", MAX_TEXT, field="answer")
+        now = self._clock()
+        with self._db.session() as session:
+            escalation = self._find(session, reference)
+            _resolve(escalation, name, body, now)
+            person_id = escalation.person_id or session.scalar(
+                select(Person.id).where(Person.conversation_id == escalation.conversation_id)
             )
+            if person_id is not None:
+                enqueue(
+                    session, person_id, "consultation_answer", ANSWER_INTENT,
+                    {"text": body, "consultant": name, "reference": escalation.reference},
+                    text=body, at=now,
+                )
             view = escalation_view(escalation)
         return view
 
@@ -241,3 +264,25 @@ class EscalationService:
         if escalation is None:
             raise NotFound(f"There is no escalation {ref or reference!r}.")
         return escalation
+
+
+def _resolve(escalation: Escalation, name: str, outcome: str, now: datetime) -> None:
+    """Close an escalation attached to a session, with the audit entry.
+
+    Raises:
+        InvalidTransition: If it is resolved already or handled by someone else.
+    """
+    if escalation.status == "resolved":
+        raise InvalidTransition(f"{escalation.reference} is already resolved.")
+    if escalation.status == "claimed" and escalation.claimed_by != name:
+        raise InvalidTransition(f"{escalation.reference} is handled by {escalation.claimed_by}.")
+    escalation.status = "resolved"
+    escalation.claimed_by = escalation.claimed_by or name
+    escalation.resolved_at = now
+    escalation.outcome = outcome
+    session = object_session(escalation)
+    assert session is not None
+    audit.record(
+        session, audit.coordinator_actor(name), "escalation.resolved", "escalation",
+        escalation.reference, at=now,
+    )

@@ -41,7 +41,7 @@ FRIDAY_MORNING = json.dumps({
 
 
 def add_cleaners(care: CareServices) -> None:
-    """Two more cleaners in Riverside, so three are offered (with the demo's Sparkle Home Cleaning)."""
+    """Two more cleaners in Riverside (the demo has Sparkle Home Cleaning and Spotless Senior Cleaning there)."""
     add_home_provider(care, "Bright Homes", "cleaning", ["Riverside"], rating=4.9, rating_count=30,
                       offerings=[("home_clean", "Home clean (2 hours)", 3000, 120)])
     add_home_provider(care, "Mop and Bucket", "cleaning", ["Riverside"], verified=False,
@@ -203,7 +203,8 @@ async def test_the_choices_are_providers_with_price_score_and_time(care: CareSer
     assert another == {"title": "Another time", "payload": "another time"}
     names = [b["title"].split(",")[0] for b in providers]
     assert names[0] == "Bright Homes ✓"  # verified and best rated first
-    assert "Mop and Bucket" in names[-1]  # not verified: last
+    assert len(names) == 3 and all(name.endswith("✓") for name in names)  # the unverified cleaner comes after them
+    assert not any("Mop and Bucket" in name for name in names)
     for button in providers:
         assert "tomorrow at" in button["title"]
         assert "€" in button["title"]
@@ -337,7 +338,10 @@ async def test_repair_details_reach_the_booking(care: CareServices, domain: dict
 
 async def test_nobody_free_offers_the_nearest_times_as_buttons(care: CareServices, domain: dict[str, Any]) -> None:
     register(care)
-    # Sparkle Home Cleaning (the only cleaner in Riverside) is taken all Friday morning.
+    # Sparkle Home Cleaning (the only other cleaner in Riverside is off) is taken all Friday morning.
+    for provider in care.registry.providers(kind="cleaning", district="Riverside"):
+        if provider.name != "Sparkle Home Cleaning":
+            care.registry.set_active(provider.provider_id, False)
     option = care.home_services.find_options("mary-0001", "cleaning", TimeWindow(
         datetime(2026, 11, 27, 8, 0, tzinfo=LONDON), datetime(2026, 11, 27, 12, 0, tzinfo=LONDON)))[0]
     register(care, sender="joan-0001", full_name="Joan Smith")

@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from assistant.actions import base
-from assistant.actions.safety import ActionEmergency
+from assistant.actions.safety import ActionEmergency, ActionEmergencyAlert
 from assistant.care import CareServices
+from assistant.care.models import Notification, Person
 
-from .conftest import make_tracker, responses
+from .conftest import make_tracker, register, responses
 
 
 async def test_emergency_gives_the_number_and_alerts_coordinators(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
@@ -22,6 +24,51 @@ async def test_emergency_gives_the_number_and_alerts_coordinators(care: CareServ
     assert escalation.kind == "emergency" and escalation.priority == 1
     assert escalation.reference == dispatcher.messages[0]["reference"]
     assert "fallen" in escalation.summary
+    assert dispatcher.messages[0]["who"] == "a care coordinator"
+
+
+async def test_an_emergency_alerts_the_linked_family_and_says_who_was_told(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    register(care)
+    care.people.link_relative("mary-0001", "anne-0001", "Anne Jones", "daughter")
+    care.people.link_relative("mary-0001", "tom-0001", "Tom Jones", "son")
+    await ActionEmergency().run(dispatcher, make_tracker("help I've fallen in the bathroom", "emergency"), domain)
+    message = dispatcher.messages[0]
+    assert message["who"] == "Anne, Tom and a care coordinator"
+    with care.db.session() as session:
+        rows = session.execute(
+            select(Notification, Person.conversation_id)
+            .join(Person, Person.id == Notification.person_id)
+            .where(Notification.kind == "emergency")
+        ).all()
+        alerts = [row[0] for row in rows]
+        assert sorted(row[1] for row in rows) == ["anne-0001", "tom-0001"]
+        assert all(a.intent == "EXTERNAL_emergency_alert" and a.entities["reference"] == message["reference"] for a in alerts)
+        assert all("fallen in the bathroom" in a.entities["text"] for a in alerts)
+
+
+async def test_a_relative_reporting_an_emergency_is_not_alerted_about_it_themselves(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    register(care)
+    care.people.link_relative("mary-0001", "anne-0001", "Anne Jones", "daughter")
+    care.people.link_relative("mary-0001", "tom-0001", "Tom Jones", "son")
+    await ActionEmergency().run(dispatcher, make_tracker("mum has collapsed", "emergency", sender="anne-0001"), domain)
+    assert dispatcher.messages[0]["who"] == "Tom and a care coordinator"
+    [escalation] = care.escalations.list_open()
+    assert escalation.priority == 1 and escalation.conversation_id == "anne-0001"
+
+
+async def test_relatives_hear_the_alert_with_the_number(dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
+    tracker = make_tracker(
+        "", "EXTERNAL_emergency_alert",
+        entities=[("senior_name", "Mary Jones"), ("text", "I've fallen"), ("reference", "ES-23456")],
+    )
+    await ActionEmergencyAlert().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_emergency_alert"
+    assert message["senior_name"] == "Mary Jones" and message["reference"] == "ES-23456" and message["number"] == "112"
 
 
 async def test_emergency_number_is_given_even_when_the_database_fails(
@@ -30,7 +77,7 @@ async def test_emergency_number_is_given_even_when_the_database_fails(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr(base.care().escalations, "open", broken)
+    monkeypatch.setattr(base.care().emergencies, "raise_alert", broken)
     await ActionEmergency().run(dispatcher, make_tracker("chest pain", "emergency"), domain)
     assert responses(dispatcher) == ["utter_emergency_unsaved"]
     assert dispatcher.messages[0]["number"] == "112"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assistant.care import CareServices
 from assistant.care.bookings import REFERENCE_ALPHABET
 from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
-from assistant.care.models import AuditLog
+from assistant.care.models import AuditLog, Notification
 
 from .helpers import FakeClock, register
 
@@ -104,3 +104,33 @@ def test_bad_escalations_are_refused(care: CareServices) -> None:
         care.escalations.open("complaint", "c", "x" * 2001)
     with pytest.raises(NotFound):
         care.escalations.claim("E-ZZZZZ", "alice")
+
+
+def test_a_consultants_answer_resolves_the_ticket_and_is_sent_to_the_person(care: CareServices) -> None:
+    register(care, "mary-1")
+    ticket = care.escalations.open("consultation", "mary-1", "health question: can I fly after a hip operation?")
+    care.escalations.claim(ticket.reference, "Dr Patel")
+    resolved = care.escalations.answer(ticket.reference, "Dr Patel", "Usually after six weeks; ask your surgeon first.")
+    assert resolved.status == "resolved" and resolved.outcome.startswith("Usually after six weeks")
+    with care.db.session() as session:
+        [note] = session.scalars(select(Notification)).all()
+        assert note.intent == "EXTERNAL_consultation_answer" and note.status == "pending"
+        assert note.entities == {
+            "consultant": "Dr Patel", "reference": ticket.reference,
+            "text": "Usually after six weeks; ask your surgeon first.",
+        }
+
+
+def test_an_answer_is_not_sent_twice_or_by_someone_else(care: CareServices) -> None:
+    register(care, "mary-1")
+    ticket = care.escalations.open("consultation", "mary-1", "legal question: my landlord")
+    care.escalations.claim(ticket.reference, "Sam")
+    with pytest.raises(InvalidTransition):
+        care.escalations.answer(ticket.reference, "Alex", "Someone else's answer")
+    care.escalations.answer(ticket.reference, "Sam", "Your landlord must give notice.")
+    with pytest.raises(InvalidTransition):
+        care.escalations.answer(ticket.reference, "Sam", "Again")
+    with pytest.raises(InvalidInput):
+        care.escalations.answer(ticket.reference, "Sam", "   ")
+    with care.db.session() as session:
+        assert len(session.scalars(select(Notification)).all()) == 1

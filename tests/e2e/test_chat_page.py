@@ -130,3 +130,34 @@ def test_markup_typed_by_the_user_is_shown_as_text(running_stack: RunningStack, 
     assert page.locator("#log img, #log script").count() == 0
     assert page.evaluate("window.__xss === undefined")
     assert "<script>" in page.locator("#log .msg.user").last.inner_text()
+
+
+def test_a_reminder_set_for_one_minute_ahead_arrives_in_the_open_page(running_stack: RunningStack, page) -> None:
+    from playwright.sync_api import expect
+
+    from .test_rest_conversation import register
+
+    sender = "page-user-reminder"
+    register(running_stack, sender)  # the same conversation, registered over the page's own API
+    page.goto(f"{running_stack.rasa_url}/webhooks/webchat/?sender={sender}")
+    log = page.locator("#log")
+
+    send(page, "remind me to water the plants in 1 minute")
+    expect(log.locator(".msg.bot").last).to_contain_text("Shall I set it?")
+    click_choice(page, "Yes, set it")
+    expect(log.locator(".msg.bot").last).to_contain_text("it's set")
+
+    # Nobody touches the page: the care service sends the reminder through Rasa to this open page.
+    reminder = log.locator(".msg.bot.proactive", has_text="Water the plants")
+    expect(reminder.last).to_be_visible(timeout=120_000)
+    click_choice(page, "Done")
+    expect(log.locator(".msg.bot").last).to_contain_text("thank you")
+
+    care = CareServices.from_url(running_stack.database_url)
+    with care.db.session() as session:
+        from sqlalchemy import select
+
+        from assistant.care.models import ReminderDelivery
+
+        statuses = list(session.scalars(select(ReminderDelivery.status)))
+    assert "acknowledged" in statuses

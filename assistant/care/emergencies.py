@@ -1,0 +1,96 @@
+"""Emergencies: a top-priority escalation and an alert to every linked relative, in one transaction.
+
+What was sent to whom and when stays on record: the escalation, one notification row per relative
+(delivered by the care service, with its delivery time and attempts) and an audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Optional
+
+from sqlalchemy.orm import Session
+
+from assistant.care import audit
+from assistant.care.clock import Clock, utcnow
+from assistant.care.db import Database
+from assistant.care.errors import NotAllowed, NotRegistered
+from assistant.care.escalations import open_escalation
+from assistant.care.models import Person
+from assistant.care.notifications import enqueue, relatives_of
+from assistant.care.people import acting_for, person_by_conversation
+
+ALERT_INTENT: Final = "EXTERNAL_emergency_alert"
+"""Sent to relatives: entities senior_name, text, reference."""
+MAX_QUOTE: Final = 300
+
+
+@dataclass(frozen=True)
+class EmergencyRecord:
+    """What was done about an emergency message."""
+
+    reference: str
+    alerted: tuple[str, ...]
+    """First names of the relatives alerted (a coordinator always is)."""
+
+
+def _first_name(person: Person) -> str:
+    name = person.profile.full_name if person.profile is not None else person.display_name
+    return (name or "your relative").split()[0]
+
+
+def _people_involved(session: Session, conversation_id: str) -> tuple[Optional[Person], Optional[Person]]:
+    """(the senior the emergency is about, who wrote), as far as we know them."""
+    try:
+        senior, _, actor = acting_for(session, conversation_id)
+        return senior, actor
+    except (NotRegistered, NotAllowed):
+        return None, person_by_conversation(session, conversation_id)
+
+
+class EmergencyService:
+    """Records emergencies and alerts the family.
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time.
+    """
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def raise_alert(self, conversation_id: str, text: str, sign: Optional[str] = None) -> EmergencyRecord:
+        """Open a priority-1 escalation and alert the senior's linked relatives (not the writer).
+
+        Args:
+            conversation_id: The conversation the emergency was written in.
+            text: What the person wrote (quoted to coordinators and relatives, shortened).
+            sign: The kind of emergency the safety net saw ("fall", "chest pain"...), if any.
+        """
+        now = self._clock()
+        quote = " ".join((text or "").split())[:MAX_QUOTE] or "emergency"
+        with self._db.session() as session:
+            senior, writer = _people_involved(session, conversation_id)
+            about = f" ({sign})" if sign else ""
+            escalation = open_escalation(
+                session, "emergency", senior or writer, f"Emergency{about}: {quote}", now,
+                conversation_id=conversation_id,
+            )
+            alerted: list[str] = []
+            if senior is not None:
+                name = senior.profile.full_name if senior.profile is not None else senior.display_name
+                for relative in relatives_of(session, senior.id):
+                    if writer is not None and relative.id == writer.id:
+                        continue
+                    enqueue(
+                        session, relative.id, "emergency", ALERT_INTENT,
+                        {"senior_name": name, "text": quote, "reference": escalation.reference},
+                        text=f"Emergency: {name} wrote “{quote}”.", at=now,
+                    )
+                    alerted.append(_first_name(relative))
+            audit.record(
+                session, audit.ASSISTANT, "emergency.alerted", "escalation", escalation.reference,
+                at=now, relatives=len(alerted), sign=sign or "",
+            )
+            return EmergencyRecord(escalation.reference, tuple(alerted))

@@ -67,11 +67,14 @@ class ActionConsult(Action):
             return self._ticket(dispatcher, tracker, question, area or "general")
         topic = match.topic
         contact = f" {topic.contact} can help further." if topic.contact else ""
+        answer = topic.answer.strip()
+        limits = "" if "lawyer's advice" in answer.lower() else " This is general information, not a lawyer's advice for your case."
         dispatcher.utter_message(
             response=f"utter_consult_answer_{topic.domain}",
             title=topic.title,
-            answer=topic.answer.strip(),
+            answer=answer,
             contact=contact,
+            limits=limits,
             reviewed=f"{topic.last_reviewed.day} {topic.last_reviewed:%B %Y}",  # a date is not JSON
             buttons=PERSON_BUTTONS,
         )

@@ -23,6 +23,32 @@ MAX_FAILED_ANSWERS = 2
 
 TALK_TO_PERSON_BUTTON = {"title": "Talk to a person", "payload": "/talk_to_human"}
 
+NEW_TASK_INTENTS = frozenset({
+    "order_meal", "book_home_service", "check_bookings", "cancel_booking", "change_booking",
+    "consult_legal", "consult_health", "set_reminder", "list_reminders", "cancel_reminder",
+    "set_checkin", "stop_checkin", "complain",
+})
+"""Intents that, said with confidence in the middle of a form, start something else instead of answering."""
+NEW_TASK_CONFIDENCE = 0.8
+OWN_INTENTS = {
+    "meal_order_form": "order_meal",
+    "home_service_form": "book_home_service",
+    "reminder_form": "set_reminder",
+    "cancel_booking_form": "cancel_booking",
+    "change_booking_form": "change_booking",
+    "complaint_form": "complain",
+}
+"""A form's own intent: saying it again ("the chicken casserole please" in a meal order) is an answer."""
+
+
+def starts_new_task(tracker: Tracker) -> bool:
+    """Whether the latest message clearly asks for something else (the form then steps aside)."""
+    intent = tracker.latest_message.get("intent") or {}
+    name = intent.get("name")
+    if name == OWN_INTENTS.get((tracker.active_loop or {}).get("name") or ""):
+        return False
+    return name in NEW_TASK_INTENTS and float(intent.get("confidence") or 0) >= NEW_TASK_CONFIDENCE
+
 
 class PatientFormValidation(FormValidationAction, ABC):
     """Shared validation helpers; subclasses implement ``name()`` (so this is never registered)."""
@@ -35,7 +61,7 @@ class PatientFormValidation(FormValidationAction, ABC):
         """The raw text answering ``slot`` when it is the question being asked, else None."""
         if tracker.get_slot("requested_slot") != slot:
             return None
-        if latest_intent(tracker) in INTERRUPTING_INTENTS:
+        if latest_intent(tracker) in INTERRUPTING_INTENTS or starts_new_task(tracker):
             return None
         text = latest_text(tracker)
         return text or None

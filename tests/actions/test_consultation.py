@@ -52,7 +52,7 @@ async def test_a_legal_question_gets_the_reviewed_answer_and_its_limits(care: Ca
     assert "two witnesses" in message["answer"]
     assert message["reviewed"] == "20 November 2026"
     text = said(domain, message)
-    assert "not a lawyer's advice for your case" in text
+    assert text.count("not a lawyer's advice") == 1
     assert "Citizens Advice can help further." in text
     assert TALK_TO_A_PERSON in message["buttons"]
     json.dumps(dispatcher.messages)  # what the action server sends must be JSON
@@ -135,3 +135,12 @@ async def test_a_consultants_answer_is_said_with_a_person_button(care: CareServi
     assert (message["consultant"], message["reference"]) == ("Priya", "E-7K3Q9")
     assert message["text"].startswith("Yes, roots")
     assert TALK_TO_A_PERSON in message["buttons"]
+
+
+async def test_the_legal_limit_is_said_once_even_when_the_answer_says_it_too(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    await ActionConsult().run(dispatcher, make_tracker("how do I stop scam phone calls", "consult_legal"), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_consult_answer_legal"
+    assert said(domain, message).count("not a lawyer's advice") == 1

@@ -6,8 +6,10 @@ from abc import ABC, abstractmethod
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import (
     INTERRUPTING_INTENTS,
@@ -57,6 +59,16 @@ class PatientFormValidation(FormValidationAction, ABC):
     def name(self) -> str:
         """The validation action's name, ``validate_<form>``."""
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Validate as usual; a form that is just starting begins with no failed answers counted."""
+        events = await super().run(dispatcher, tracker, domain)
+        starting = tracker.get_slot("requested_slot") is None and tracker.get_slot("failed_attempts")
+        if starting and not any(e.get("name") == "failed_attempts" for e in events):
+            events.insert(0, SlotSet("failed_attempts", 0.0))
+        return events
+
     def requested_answer(self, tracker: Tracker, slot: str) -> Optional[str]:
         """The raw text answering ``slot`` when it is the question being asked, else None."""
         if tracker.get_slot("requested_slot") != slot:
@@ -93,7 +105,8 @@ class PatientFormValidation(FormValidationAction, ABC):
         **extra: Any,
     ) -> dict[str, Any]:
         """Tell the user why an answer was not accepted; after repeated failures, offer a person."""
-        failures = int(tracker.get_slot("failed_attempts") or 0) + 1
+        counted = 0 if tracker.get_slot("requested_slot") is None else int(tracker.get_slot("failed_attempts") or 0)
+        failures = counted + 1
         dispatcher.utter_message(response="utter_invalid_answer", reason=reason)
         if failures >= MAX_FAILED_ANSWERS:
             dispatcher.utter_message(

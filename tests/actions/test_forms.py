@@ -29,3 +29,11 @@ def test_an_unsure_guess_is_still_an_answer() -> None:
 def test_naming_the_forms_own_task_again_is_an_answer() -> None:
     tracker = tracker_with("the chicken casserole please", "order_meal", 0.97, "meal_order_form", "meal_choice")
     assert not starts_new_task(tracker)
+
+
+async def test_a_new_form_does_not_inherit_the_failures_of_the_last_one(domain) -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    tracker = make_tracker("", "set_reminder", slots={"failed_attempts": 1.0})
+    events = await ValidateReminderForm().run(CollectingDispatcher(), tracker, domain)
+    assert {"event": "slot", "name": "failed_attempts", "value": 0.0, "timestamp": None} in events

@@ -28,6 +28,10 @@ system-deps:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+	@if ! command -v espeak-ng >/dev/null || ! command -v ffmpeg >/dev/null; then \
+	  echo "Installing Debian's espeak-ng and ffmpeg for spoken replies (offline voice, OGG/Opus)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng ffmpeg >/dev/null; \
+	fi
 
 db: setup
 	$(PY) -m assistant.cli db upgrade

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  Chat page:        {stack.chat_url}")
         print(f"  REST webhook:     {stack.rasa_url}/webhooks/rest/webhook")
         print(f"  Action server:    http://127.0.0.1:{settings.action_port}")
+        if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
+            mode = "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip() else "polling"
+            print(f"  Telegram:         on ({mode})")
         print(f"  Logs:             {stack.log_dir}")
         print("\nPress Ctrl-C to stop.", flush=True)
         while True:

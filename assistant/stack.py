@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from assistant.channels.telegram_config import credentials_for_rasa
 from assistant.settings import PROJECT_ROOT, STATE_DIR, Settings
 from assistant.training import model_path
 
@@ -79,11 +80,14 @@ class Stack:
             "actions",
             ["run", "actions", "--actions", "assistant.actions", "--port", str(self.settings.action_port)],
         )
+        credentials = credentials_for_rasa(
+            self.root / "credentials.yml", self.log_dir.parent / "credentials.yml", self.environment()
+        )
         self._spawn(
             "rasa",
             [
                 "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.settings.rasa_port),
-                "--model", str(model), "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                "--model", str(model), "--credentials", str(credentials), "--endpoints", "endpoints.yml",
                 "--cors", f"http://127.0.0.1:{self.settings.rasa_port}",
             ],
         )

@@ -47,6 +47,10 @@ def requested_changes(tracker: Tracker, districts: list[str], current_diet: tupl
         changes["address"] = address
     if district:
         changes["district"] = district
+    for field in ("phone", "address"):  # shared from Telegram as a contact, after the user said yes
+        shared = entity_values(tracker, field)
+        if shared:
+            changes[field] = shared[0]
     diets, _ = read_diets(entity_values(tracker, "diet"))
     if diets:
         removed = set()

@@ -45,3 +45,12 @@ async def test_unclear_change_asks_for_an_example(care: CareServices, dispatcher
 async def test_unregistered_user_is_told_how_to_register(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
     await ActionUpdateProfile().run(dispatcher, make_tracker("I moved to 1 High St", "update_profile", sender="nobody-0001"), domain)
     assert responses(dispatcher) == ["utter_need_registration"]
+
+
+async def test_a_phone_number_shared_from_telegram_is_saved(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
+    register(care)
+    tracker = make_tracker('/update_profile{"phone": "+44 20 7946 0999"}', "update_profile", entities=[("phone", "+44 20 7946 0999")])
+    await ActionUpdateProfile().run(dispatcher, tracker, domain)
+    profile = care.people.find_by_conversation("mary-0001")
+    assert profile is not None and profile.phone is not None and "7946 0999" in profile.phone
+    assert responses(dispatcher) == ["utter_profile_updated"]

@@ -5,24 +5,30 @@ provider is free at a start when the whole visit lies inside one opening interva
 at least ``LEAD_TIME`` ahead and at most ``MAX_ADVANCE``, and none of its 30-minute
 :class:`~assistant.care.models.BookingSlot` rows is held. Options are ranked
 verified first, then higher score, then cheaper, then sooner.
+
+A search sends the same few statements whatever the size of the registry: the district's
+spellings, the candidates with their offerings (filtered in SQL), and the held slots of all
+candidates in the searched span (one more for the nearest alternatives).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Final, Iterable, Iterator, Optional, Sequence
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache, partial
+from typing import Callable, Final, Iterable, Iterator, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from assistant.care.bookings import SLOT_MINUTES, ceil_slot, floor_slot, slot_starts
 from assistant.care.clock import require_aware
 from assistant.care.hours import loads_hours
-from assistant.care.models import BookingSlot, Offering, Provider
-from assistant.care.scheduling import MAX_ADVANCE, serves
+from assistant.care.models import BookingSlot, Offering, Provider, ProviderDistrict
+from assistant.care.scheduling import MAX_ADVANCE
 from assistant.care.service_words import TimeWindow
 from assistant.care.views import ServiceOption
 
@@ -62,9 +68,15 @@ def _minutes(text: str) -> int:
 
 def opening_spans(provider: Provider) -> dict[int, list[tuple[int, int]]]:
     """Return the provider's opening hours as minute spans by weekday (0 = Monday)."""
+    return {day: list(spans) for day, spans in enumerate(_spans_of(provider.opening_hours))}
+
+
+@lru_cache(maxsize=4096)
+def _spans_of(opening_hours: str) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Return stored opening hours as minute spans, Monday first (parsed once per distinct text)."""
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    hours = loads_hours(provider.opening_hours)
-    return {i: [(_minutes(s), _minutes(e)) for s, e in hours.get(day, [])] for i, day in enumerate(days)}
+    hours = loads_hours(opening_hours)
+    return tuple(tuple((_minutes(s), _minutes(e)) for s, e in hours.get(day, [])) for day in days)
 
 
 def duration(offering: Offering) -> int:
@@ -74,6 +86,18 @@ def duration(offering: Offering) -> int:
 
 def fits(spans: dict[int, list[tuple[int, int]]], start: datetime, minutes: int, tz: ZoneInfo) -> bool:
     """Return whether the whole visit lies inside one opening interval."""
+    # A search asks about the same few UTC starts for every candidate: remember their local times.
+    # Only UTC starts are cache keys: aware times in other zones compare equal across a DST fold.
+    span = _cached_local_span if start.tzinfo is timezone.utc else _local_span
+    local = span(start, minutes, tz)
+    if local is None:
+        return False
+    weekday, first, last = local
+    return any(open_ <= first and last <= close for open_, close in spans.get(weekday, []))
+
+
+def _local_span(start: datetime, minutes: int, tz: ZoneInfo) -> Optional[tuple[int, int, int]]:
+    """Return (weekday, first minute, last minute) of a visit in ``tz``; None if it runs past midnight."""
     local = start.astimezone(tz)
     end = (start + timedelta(minutes=minutes)).astimezone(tz)
     first = local.hour * 60 + local.minute
@@ -82,14 +106,18 @@ def fits(spans: dict[int, list[tuple[int, int]]], start: datetime, minutes: int,
     elif end.date() == local.date() + timedelta(days=1) and (end.hour, end.minute) == (0, 0):
         last = 24 * 60
     else:
-        return False
-    return any(open_ <= first and last <= close for open_, close in spans.get(local.weekday(), []))
+        return None
+    return local.weekday(), first, last
 
 
-def _stems(text: str) -> set[str]:
+_cached_local_span = lru_cache(maxsize=16384)(_local_span)
+
+
+@lru_cache(maxsize=8192)
+def _stems(text: str) -> frozenset[str]:
     """Return rough word stems for matching a note against offerings."""
     words = re.findall(r"[a-z]+", (text or "").lower().replace("_", " "))
-    return {w[:5] for w in words if len(w) >= 3 and w not in _STOPWORDS}
+    return frozenset(w[:5] for w in words if len(w) >= 3 and w not in _STOPWORDS)
 
 
 def _offering_order(offerings: Iterable[Offering], details: str, prefer: Optional[int]) -> list[Offering]:
@@ -150,12 +178,58 @@ def service_option(
     )
 
 
+def _district_spellings() -> Select:
+    """Return a query of every distinct district name of the registry, one index probe per name.
+
+    A "loose index scan" written as a recursive CTE: each step asks the index on
+    ``provider_districts.district`` for the next larger name, so the cost grows with the
+    number of districts, not with the number of providers serving them (as DISTINCT would).
+    """
+    table = ProviderDistrict.__table__
+    later = table.alias("later")
+    names = select(func.min(table.c.district).label("district")).cte("district_names", recursive=True)
+    following = select(func.min(later.c.district)).where(later.c.district > names.c.district).scalar_subquery()
+    names = names.union_all(select(following).where(names.c.district.is_not(None)))
+    return select(names.c.district).where(names.c.district.is_not(None))
+
+
+_DISTRICT_SPELLINGS: Final = _district_spellings()
+
+
 def _steps(first: datetime, last: datetime, step: timedelta) -> Iterator[datetime]:
     """Yield ``first``, ``first + step``... while not past ``last`` (``step`` may be negative)."""
     moment = first
     while (moment <= last) if step > timedelta(0) else (moment >= last):
         yield moment
         moment += step
+
+
+class _FittingStarts:
+    """The starts, in order, at which a visit of one length fits one provider's hours; checked lazily, once.
+
+    Iterating again replays the starts found so far and only then checks further ones, so
+    candidates with the same opening hours and visit length share the work.
+    """
+
+    def __init__(self, starts: Sequence[datetime], fit: Callable[[datetime], bool]) -> None:
+        self._unchecked = iter(starts)
+        self._fit = fit
+        self._found: list[datetime] = []
+
+    def __iter__(self) -> Iterator[datetime]:
+        index = 0
+        while index < len(self._found) or self._check_more():
+            yield self._found[index]
+            index += 1
+
+    def _check_more(self) -> bool:
+        """Find the next start that fits; return False when there is none."""
+        for start in self._unchecked:
+            if self._fit(start):
+                self._found.append(start)
+                return True
+        return False
+
 
 class SlotSearch:
     """Find free starts of home-service providers.
@@ -185,20 +259,38 @@ class SlotSearch:
     def candidates(
         self, session: Session, kind: str, district: str, *, details: str = "", prefer: Optional[int] = None
     ) -> list[Candidate]:
-        """Return active, unflagged providers of ``kind`` serving ``district``, with offerings to try."""
-        providers = session.scalars(
-            select(Provider)
-            .where(Provider.kind == kind, Provider.active.is_(True), Provider.flagged_at.is_(None))
-            .options(selectinload(Provider.districts), selectinload(Provider.offerings))
-            .order_by(Provider.id)
+        """Return active, unflagged providers of ``kind`` serving ``district``, with offerings to try.
+
+        Two statements whatever the size of the registry: the registry's spellings of the
+        district (compared in any letter case, as :func:`~assistant.care.scheduling.serves`
+        does), then the providers with their active offerings, filtered in SQL.
+        """
+        wanted = district.casefold()
+        spellings = [name for name in session.scalars(_DISTRICT_SPELLINGS) if name.casefold() == wanted]
+        if not spellings:
+            return []
+        serving = select(ProviderDistrict.provider_id).where(ProviderDistrict.district.in_(spellings))
+        rows = session.execute(
+            select(Provider, Offering)
+            .join(Offering, Offering.provider_id == Provider.id)
+            .where(
+                Provider.kind == kind,
+                Provider.active.is_(True),
+                Provider.flagged_at.is_(None),
+                Provider.id.in_(serving),
+                Offering.active.is_(True),
+            )
+            .order_by(Provider.id, Offering.id)
         )
-        candidates = []
-        for provider in providers:
-            offerings = [o for o in provider.offerings if o.active]
-            if offerings and serves(provider, district):
-                ordered = _offering_order(offerings, details, prefer)
-                candidates.append(Candidate(provider, ordered, opening_spans(provider)))
-        return candidates
+        offerings: dict[int, list[Offering]] = {}
+        providers: dict[int, Provider] = {}
+        for provider, offering in rows:
+            providers.setdefault(provider.id, provider)
+            offerings.setdefault(provider.id, []).append(offering)
+        return [
+            Candidate(provider, _offering_order(offerings[provider_id], details, prefer), opening_spans(provider))
+            for provider_id, provider in providers.items()
+        ]
 
     def _busy(
         self, session: Session, candidates: Sequence[Candidate], first: datetime, last: datetime
@@ -216,17 +308,9 @@ class SlotSearch:
             busy[provider_id].add(require_aware(slot_start, "slot_start"))
         return busy
 
-    def _free(
-        self, candidate: Candidate, offering: Offering, start: datetime, busy: dict[int, set[datetime]], now: datetime
-    ) -> bool:
-        """Return whether the visit can start at ``start``."""
-        if start < now + LEAD_TIME or start > now + MAX_ADVANCE:
-            return False
-        minutes = duration(offering)
-        if not fits(candidate.spans, start, minutes, self._tz):
-            return False
-        held = busy[candidate.provider.id]
-        return not any(s in held for s in slot_starts(start, start + timedelta(minutes=minutes)))
+    def _fits(self, spans: dict[int, list[tuple[int, int]]], minutes: int, now: datetime, start: datetime) -> bool:
+        """Return whether a visit of ``minutes`` may start at ``start``: notice, advance and opening hours."""
+        return now + LEAD_TIME <= start <= now + MAX_ADVANCE and fits(spans, start, minutes, self._tz)
 
     def search(
         self, session: Session, candidates: Sequence[Candidate], window: TimeWindow, now: datetime, limit: int
@@ -245,20 +329,35 @@ class SlotSearch:
         longest = max(duration(o) for c in candidates for o in c.offerings)
         busy = self._busy(session, candidates, starts[0], starts[-1] + timedelta(minutes=longest))
         options = []
+        fitting: dict[tuple[object, int], _FittingStarts] = {}
         for candidate in candidates:
-            found = self._first_free(candidate, starts, busy, now)
+            found = self._first_free(candidate, starts, busy, now, fitting)
             if found is not None:
                 options.append(found)
         return sorted(options, key=_rank)[:limit]
 
     def _first_free(
-        self, candidate: Candidate, starts: Iterable[datetime], busy: dict[int, set[datetime]], now: datetime
+        self,
+        candidate: Candidate,
+        starts: Sequence[datetime],
+        busy: dict[int, set[datetime]],
+        now: datetime,
+        fitting: dict[tuple[object, int], _FittingStarts],
     ) -> Optional[ServiceOption]:
-        """Return the candidate's first free start among ``starts``, trying offerings in order."""
-        ordered = list(starts)
+        """Return the candidate's first free start among ``starts``, trying offerings in order.
+
+        ``fitting`` holds, per opening hours and visit length, the starts that fit; all
+        candidates of one search share it, so each start is checked once, not once per provider.
+        """
+        hours = tuple(sorted((day, tuple(spans)) for day, spans in candidate.spans.items()))
+        held = busy[candidate.provider.id]
         for offering in candidate.offerings:
-            for start in ordered:
-                if self._free(candidate, offering, start, busy, now):
+            minutes = duration(offering)
+            key = (hours, minutes)
+            if key not in fitting:
+                fitting[key] = _FittingStarts(starts, partial(self._fits, candidate.spans, minutes, now))
+            for start in fitting[key]:
+                if not held or held.isdisjoint(slot_starts(start, start + timedelta(minutes=minutes))):
                     return service_option(candidate.provider, offering, start, candidate.spans, self._tz)
         return None
 
@@ -281,11 +380,13 @@ class SlotSearch:
             session, candidates, min([after_first, *before]), after_last + timedelta(minutes=longest)
         )
         found: list[tuple[timedelta, ServiceOption]] = []
+        fitting_after: dict[tuple[object, int], _FittingStarts] = {}
+        fitting_before: dict[tuple[object, int], _FittingStarts] = {}
         for candidate in candidates:
-            later = self._first_free(candidate, after, busy, now)
+            later = self._first_free(candidate, after, busy, now, fitting_after)
             if later is not None:
                 found.append((later.starts_at - window.ends_at, later))
-            earlier = self._first_free(candidate, before, busy, now)
+            earlier = self._first_free(candidate, before, busy, now, fitting_before)
             if earlier is not None:
                 found.append((window.starts_at - earlier.starts_at, earlier))
         found.sort(key=lambda pair: (pair[0], _rank(pair[1])))

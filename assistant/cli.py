@@ -126,6 +126,39 @@ def cmd_booking_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_account(args: argparse.Namespace) -> int:
+    """Create a coordinator's console account; the password is read without echo."""
+    import getpass
+
+    from assistant.care.coordinators import CoordinatorService
+    from assistant.care.errors import CareError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Password again: ") != password:
+            print("The two passwords differ; nothing was created.", file=sys.stderr)
+            return 1
+    try:
+        view = CoordinatorService(_database()).create(args.username, args.name, password)
+    except CareError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    print(f"Account {view.username!r} ({view.display_name}) created; log in at the console.")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Serve the coordinators' console on 127.0.0.1 until Ctrl-C."""
+    from assistant.console.server import run_console
+
+    settings = load_settings()
+    print(f"Care console on http://127.0.0.1:{settings.console_port} (Ctrl-C stops it)", flush=True)
+    run_console(settings)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure turn latency, parse latency, training time and memory."""
     from assistant.bench import main as bench_main
@@ -178,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("status", choices=["assigned", "in_progress", "done"])
     status.add_argument("--by", required=True, help="the coordinator's name")
     status.set_defaults(func=cmd_booking_status)
+    account = actions.add_parser("create-account", help="create a coordinator's console account")
+    account.add_argument("username")
+    account.add_argument("--name", required=True, help="the display name colleagues and users see")
+    account.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    account.set_defaults(func=cmd_create_account)
+
+    sub.add_parser("console", help="serve the coordinators' web console").set_defaults(func=cmd_console)
 
     bench = sub.add_parser("bench", help="run the benchmark")
     bench.add_argument("--turns", type=int, default=60, help="REST turns and parses to time")

@@ -50,6 +50,11 @@ class Settings:
     care_lock_stale_seconds: int = field(
         default_factory=lambda: _env_int("ASSISTANT_CARE_LOCK_STALE_SECONDS", 90)
     )
+    care_delivery_workers: int = field(
+        default_factory=lambda: _env_int("ASSISTANT_CARE_DELIVERY_WORKERS", 16)
+    )
+    console_port: int = field(default_factory=lambda: _env_int("ASSISTANT_CONSOLE_PORT", 5080))
+    console_secret: str = field(default_factory=lambda: _env("ASSISTANT_CONSOLE_SECRET", ""))
 
     def __post_init__(self) -> None:
         try:

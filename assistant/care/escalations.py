@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from assistant.care import audit
@@ -160,6 +160,33 @@ class EscalationService:
         )
         with self._db.session() as session:
             return [escalation_view(e) for e in session.scalars(query)]
+
+    def list_page(self, offset: int = 0, limit: int = 50) -> tuple[list[EscalationView], int]:
+        """Return one page of the unresolved queue (as :meth:`list_open`) and the total count.
+
+        The order matches the index ``ix_escalations_queue`` (status, priority, created_at),
+        queried once per active status and merged, so a page stays fast with many rows.
+
+        Args:
+            offset: How many escalations to skip (clamped to 0 and above).
+            limit: Page size, 1 to 500.
+        """
+        start = max(0, int(offset))
+        size = min(500, max(1, int(limit)))
+        with self._db.session() as session:
+            total = session.scalar(
+                select(func.count(Escalation.id)).where(Escalation.status.in_(ACTIVE_STATUSES))
+            ) or 0
+            rows: list[Escalation] = []
+            for status in ACTIVE_STATUSES:
+                rows.extend(session.scalars(
+                    select(Escalation)
+                    .where(Escalation.status == status)
+                    .order_by(Escalation.priority, Escalation.created_at, Escalation.id)
+                    .limit(start + size)
+                ))
+            rows.sort(key=lambda e: (e.priority, e.created_at, e.id))
+            return [escalation_view(e) for e in rows[start:start + size]], int(total)
 
     def active_for_conversation(self, conversation_id: str) -> list[EscalationView]:
         """Return the unresolved escalations of one conversation, oldest first."""

@@ -501,3 +501,33 @@ class ServiceLock(Base):
     holder: Mapped[str] = Column(String(200), nullable=False)
     acquired_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     heartbeat_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class Coordinator(Base):
+    """A care coordinator's console account (argon2id password hash, lock-out counters)."""
+
+    __tablename__ = "coordinators"
+    __table_args__ = (CheckConstraint("failed_logins >= 0", name="failed_logins"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(60), nullable=False, unique=True)
+    display_name: Mapped[str] = Column(String(120), nullable=False)
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+    failed_logins: Mapped[int] = Column(Integer, nullable=False, default=0)
+    locked_until: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+
+
+class EscalationNote(Base):
+    """A coordinator's note on an escalation (what was done, who was called)."""
+
+    __tablename__ = "escalation_notes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = Column(
+        Integer, ForeignKey("escalations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    coordinator: Mapped[str] = Column(String(120), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)

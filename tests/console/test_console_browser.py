@@ -1,0 +1,118 @@
+"""The console in headless Chromium: log in, watch a new emergency arrive live, claim, note, resolve."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from assistant.care.escalations import EscalationService
+from assistant.settings import PROJECT_ROOT
+
+from .conftest import PASSWORD, Console, start_console
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+DOCS = PROJECT_ROOT / "docs"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    server, console, db = start_console(tmp_path_factory.mktemp("browser"), "console_browser")
+    yield console
+    server.stop()
+    db.dispose()
+
+
+@pytest.fixture
+def page():
+    """A fresh headless Chromium page."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 800})
+            page.set_default_timeout(10_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def test_coordinator_sees_a_new_emergency_live_and_handles_it(live: Console, page) -> None:
+    from playwright.sync_api import expect
+
+    care = live.care
+    care.escalations.open("complaint", None, "The lunch arrived cold again.")
+    care.escalations.open("talk_to_human", None, '<script>alert("hi")</script> wants a person')
+    care.escalations.open("consultation", None, "Can my son sign the tenancy renewal for me?")
+    two_hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)
+    late = EscalationService(care.db, clock=lambda: two_hours_ago).open(
+        "missed_medication", None, "Evening pills not acknowledged."
+    ).reference
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(live.url) else outside.append(r.url))
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    page.goto(f"{live.url}/")
+    expect(page).to_have_url(f"{live.url}/login?next=/")
+    page.fill("#username", "alice")
+    page.fill("#password", "wrong password!")
+    page.click("#login-button")
+    expect(page.locator(".error")).to_contain_text("did not work")
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    expect(page).to_have_url(f"{live.url}/")
+    queue = page.locator("#queue tbody")
+    expect(queue.locator("tr")).to_have_count(4)
+    expect(queue.locator(f'tr[data-reference="{late}"]')).to_have_class("sla-overdue")
+    expect(queue).to_contain_text('<script>alert("hi")</script> wants a person')
+    page.wait_for_timeout(700)  # the event stream is open
+
+    started = time.monotonic()
+    reference = care.escalations.open("emergency", None, "Rose fell in the bathroom and cannot get up.").reference
+    row = queue.locator(f'tr[data-reference="{reference}"]')
+    expect(row).to_be_visible(timeout=2_000)
+    arrived = time.monotonic() - started
+    assert arrived < 1.5, f"the emergency took {arrived:.2f} s to appear"
+    expect(row).to_have_class("sla-emergency fresh")
+    assert queue.locator("tr").first.get_attribute("data-reference") == reference
+    assert row.evaluate("r => getComputedStyle(r.cells[0]).color") == "rgb(176, 0, 32)"
+    expect(page.locator("#alerts .alert")).to_contain_text(reference)
+    expect(page.locator("#total")).to_have_text("5")
+    page.wait_for_timeout(1_600)  # let the highlight finish before the screenshot
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
+    shutil.copyfile(ARTIFACTS / "console.png", DOCS / "console.png")
+
+    row.locator("a").click()
+    expect(page.locator("#summary")).to_have_text("Rose fell in the bathroom and cannot get up.")
+    page.click("#claim")
+    expect(page.locator("#claimed-by")).to_have_text("Alice Smith")
+    page.fill("#note-text", "Called 112 and her neighbour; ambulance on its way.")
+    page.click("#add-note")
+    expect(page.locator("#notes .note")).to_contain_text("ambulance on its way")
+    page.fill("#outcome-text", "Ambulance arrived; daughter informed.")
+    page.click("#resolve")
+    expect(page.locator("#status")).to_have_text("resolved")
+
+    view = care.escalations.get(reference)
+    assert (view.status, view.claimed_by, view.outcome) == ("resolved", "Alice Smith", "Ambulance arrived; daughter informed.")
+    page.goto(f"{live.url}/")
+    expect(page.locator(f'#queue tr[data-reference="{reference}"]')).to_have_count(0)
+    assert dialogs == [] and outside == []

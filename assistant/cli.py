@@ -67,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  Chat page:        {stack.chat_url}")
         print(f"  REST webhook:     {stack.rasa_url}/webhooks/rest/webhook")
         print(f"  Action server:    http://127.0.0.1:{settings.action_port}")
+        print(f"  Coordinators:     {stack.console_url}  (accounts: assistant coordinator create-account)")
         if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
             mode = "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip() else "polling"
             print(f"  Telegram:         on ({mode})")

@@ -1,4 +1,4 @@
-"""Starting, watching and stopping the local stack: the action server, Rasa and the care service."""
+"""Starting, watching and stopping the local stack: action server, Rasa, care service and console."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ class Stack:
         return f"http://127.0.0.1:{self.settings.rasa_port}"
 
     @property
+    def console_url(self) -> str:
+        """The coordinators' console."""
+        return f"http://127.0.0.1:{self.settings.console_port}"
+
+    @property
     def chat_url(self) -> str:
         """The local chat page."""
         return f"{self.rasa_url}/webhooks/webchat/"
@@ -52,6 +57,7 @@ class Stack:
             ASSISTANT_MEAL_LEAD_MINUTES=str(self.settings.meal_lead_minutes),
             ASSISTANT_RASA_URL=self.rasa_url,
             ASSISTANT_CARE_TICK_SECONDS=str(self.settings.care_tick_seconds),
+            ASSISTANT_CONSOLE_PORT=str(self.settings.console_port),
         )
         return env
 
@@ -68,7 +74,7 @@ class Stack:
         )
 
     def start(self, timeout: float = 300.0) -> None:
-        """Start the three processes and wait until the servers answer.
+        """Start the four processes and wait until the servers answer.
 
         The care service (reminders, notifications, escalation timers) starts last; it keeps
         retrying deliveries, so it needs nothing to be ready first.
@@ -93,8 +99,13 @@ class Stack:
         )
         self.wait_ready(timeout)
         self._spawn("care", [], module="assistant.careservice")
-        time.sleep(0.5)
-        self.raise_if_dead()
+        self._spawn("console", ["console"], module="assistant.cli")
+        deadline = time.monotonic() + 60
+        while not _answers(f"{self.console_url}/login"):
+            self.raise_if_dead()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the console did not start in 60s; see {self.log_dir / 'console.log'}")
+            time.sleep(0.3)
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the action server and a loaded model answer, or raise."""

@@ -88,7 +88,9 @@ def run(turns: int, with_training: bool) -> dict[str, Any]:
         database.upgrade()
         load_demo_data(database)
         database.dispose()
-        settings = replace(load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port())
+        settings = replace(
+            load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(), console_port=free_port()
+        )
         stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
         started = time.perf_counter()
         stack.start(timeout=600)

@@ -112,7 +112,7 @@ def run(turns: int, with_training: bool) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 reply = _post(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": TURN_TEXT})
                 turn_ms.append((time.perf_counter() - t0) * 1000)
-                if not reply or "no meals ordered" not in reply[0].get("text", ""):
+                if not reply or "nothing booked" not in reply[0].get("text", ""):
                     raise RuntimeError(f"unexpected reply during the benchmark: {reply}")
             rss = {name: tree_rss_mb(pid) for name, pid in stack.pids().items()}
         finally:

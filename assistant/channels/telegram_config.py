@@ -24,6 +24,7 @@ ENV_WEBHOOK_URL = "TELEGRAM_WEBHOOK_URL"
 ENV_SECRET_TOKEN = "TELEGRAM_SECRET_TOKEN"
 ENV_API_BASE_URL = "TELEGRAM_API_BASE_URL"
 ENV_VOICE_ENGINE = "TELEGRAM_VOICE_ENGINE"
+ENV_STATE_DIR = "TELEGRAM_STATE_DIR"
 
 # credentials key -> environment variable; only variables that are set are referenced.
 OPTIONAL_KEYS = {
@@ -31,6 +32,7 @@ OPTIONAL_KEYS = {
     "secret_token": ENV_SECRET_TOKEN,
     "base_url": ENV_API_BASE_URL,
     "voice_engine": ENV_VOICE_ENGINE,
+    "state_dir": ENV_STATE_DIR,
 }
 
 

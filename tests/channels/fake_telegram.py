@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -187,6 +188,60 @@ class FakeTelegram:
         message = self._message(params, text=params["text"])
         message["message_id"] = int(params["message_id"])
         return message
+
+
+class FakeTelegramThread:
+    """The fake server on its own event loop in a daemon thread, for synchronous code.
+
+    For tests that run a real stack in other processes (``tests/e2e``): start it, point
+    ``TELEGRAM_API_BASE_URL`` at :attr:`base_url`, read :attr:`server` calls from the
+    test thread, and stop it at the end.
+    """
+
+    def __init__(self, token: str = TOKEN) -> None:
+        """Creates the server; nothing runs until :meth:`start`."""
+        self.server = FakeTelegram(token)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-telegram", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """What to pass as the bot's ``base_url``."""
+        return self.server.base_url
+
+    def start(self) -> "FakeTelegramThread":
+        """Starts the loop thread and serves on a free loopback port."""
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(timeout=10)
+        return self
+
+    def stop(self) -> None:
+        """Stops serving and ends the thread."""
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(timeout=10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        self._loop.close()
+
+    def calls_to(self, chat_id: int, *methods: str) -> List[Call]:
+        """The calls of ``methods`` (all if none) addressed to ``chat_id``, in order."""
+        return [
+            call
+            for call in list(self.server.calls)
+            if (not methods or call.method in methods) and str(call.params.get("chat_id")) == str(chat_id)
+        ]
+
+    def wait_for_text(self, chat_id: int, needle: str, timeout: float = 20.0, after: int = 0) -> Call:
+        """Waits for a ``sendMessage`` to ``chat_id`` (beyond the first ``after``) containing ``needle``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for call in self.calls_to(chat_id, "sendMessage")[after:]:
+                if needle in str(call.params.get("text")):
+                    return call
+            if time.monotonic() > deadline:
+                sent = [c.params.get("text") for c in self.calls_to(chat_id, "sendMessage")]
+                raise AssertionError(f"no sendMessage with {needle!r} to {chat_id} within {timeout}s; sent: {sent[-5:]}")
+            time.sleep(0.05)
 
 
 async def _read_params(request: web.Request) -> tuple:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import pytest
 
@@ -17,6 +19,10 @@ from assistant.care.seed import load_demo_data
 from assistant.settings import load_settings
 from assistant.stack import Stack, free_port
 from assistant.training import model_path
+from tests.channels.fake_telegram import TOKEN, FakeTelegramThread
+
+TELEGRAM_SECRET = "e2e-telegram-secret_0123456789"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 @dataclass
@@ -25,6 +31,7 @@ class RunningStack:
 
     stack: Stack
     database_url: str
+    telegram: Optional[FakeTelegramThread] = None
 
     @property
     def rasa_url(self) -> str:
@@ -43,6 +50,23 @@ class RunningStack:
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         """One REST turn; returns the bot's messages."""
         return self.post("/webhooks/rest/webhook", {"sender": sender, "message": text})
+
+    def post_update(self, update: dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET) -> int:
+        """Posts a Telegram update to the channel's webhook as Telegram does; returns the status."""
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers[SECRET_HEADER] = secret
+        request = urllib.request.Request(
+            self.rasa_url + "/webhooks/telegram/webhook",
+            data=json.dumps(update).encode(),
+            headers=headers,
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
 
     def get_json(self, path: str) -> Any:
         with urllib.request.urlopen(self.rasa_url + path, timeout=30) as response:
@@ -67,8 +91,28 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """Start both servers once; stop them at the end of the session."""
+def fake_telegram() -> Iterator[FakeTelegramThread]:
+    """A fake Telegram Bot API server on 127.0.0.1 for the whole session."""
+    server = FakeTelegramThread(TOKEN).start()
+    yield server
+    server.stop()
+
+
+def telegram_environment(fake: FakeTelegramThread, rasa_port: int, state_dir: Path) -> dict[str, str]:
+    """What turns on the Telegram channel (webhook mode) against the fake server."""
+    return {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{rasa_port}/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "TELEGRAM_VOICE_ENGINE": "offline",
+        "TELEGRAM_STATE_DIR": str(state_dir),
+    }
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram: FakeTelegramThread) -> Iterator[RunningStack]:
+    """Start the servers once, with Telegram against the fake server; stop them at the end."""
     if not model_path().exists():
         pytest.fail("no trained model: `make test` trains it first (or run `assistant train`)")
     state = tmp_path_factory.mktemp("stack")
@@ -78,16 +122,27 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     load_demo_data(database)
     database.dispose()
     settings = replace(
-        load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(), care_tick_seconds=1
+        load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(), care_tick_seconds=1,
+        console_port=free_port(),
     )
     stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
+    # The Stack passes os.environ to its children: set Telegram's variables for the start only.
+    telegram = telegram_environment(fake_telegram, settings.rasa_port, state / "telegram")
+    saved = {name: os.environ.get(name) for name in telegram}
+    os.environ.update(telegram)
     try:
         stack.start(timeout=420)
     except Exception:
         logs = "\n".join(p.read_text()[-3000:] for p in (state / "logs").glob("*.log"))
         stack.stop()
         pytest.fail(f"the stack did not start:\n{logs}")
-    yield RunningStack(stack, url)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    yield RunningStack(stack, url, fake_telegram)
     stack.stop()
 
 

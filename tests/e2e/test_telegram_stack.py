@@ -1,0 +1,180 @@
+"""End to end through the Telegram channel (webhook mode) on the real stack.
+
+The shared session stack runs with ``TELEGRAM_BOT_TOKEN`` set (see ``conftest.py``): Rasa
+serves our channel at ``/webhooks/telegram/webhook`` and python-telegram-bot's real HTTP
+client talks to the fake Bot API server on 127.0.0.1. Real Telegram update JSON is
+posted to the webhook with the secret header; the assertions are on what the fake
+server received. A reminder comes the proactive way: the care service calls Rasa's
+``trigger_intent`` with ``output_channel=latest``, which is this channel.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from assistant.care import CareServices
+from assistant.care.models import Reminder
+from tests.channels.fake_telegram import Call, FakeTelegramThread, callback_update, message_update
+
+from .conftest import TELEGRAM_SECRET, RunningStack, log_tail
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def chat_id() -> int:
+    """A new private chat (and user) id."""
+    return random.randint(700_000_000, 799_999_999)
+
+
+@pytest.fixture
+def fake(running_stack: RunningStack) -> FakeTelegramThread:
+    """The fake Bot API server the stack's Telegram channel talks to."""
+    assert running_stack.telegram is not None
+    return running_stack.telegram
+
+
+def keyboard(call: Call) -> list[dict[str, Any]]:
+    """The inline buttons of a sendMessage call, in order."""
+    markup = call.params.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def send(stack: RunningStack, chat_id: int, text: str) -> list[Call]:
+    """One message from the user; returns the sendMessage calls it caused (sent before the webhook answers)."""
+    fake = stack.telegram
+    assert fake is not None
+    before = len(fake.calls_to(chat_id, "sendMessage"))
+    status = stack.post_update(message_update(text, chat_id=chat_id))
+    assert status == 200, status
+    return fake.calls_to(chat_id, "sendMessage")[before:]
+
+
+def said(calls: list[Call]) -> str:
+    """The texts of sendMessage calls, joined."""
+    return "\n".join(str(call.params.get("text")) for call in calls)
+
+
+def press(stack: RunningStack, chat_id: int, call: Call, title_part: str) -> list[Call]:
+    """Presses the inline button whose label contains ``title_part`` on the message ``call`` sent."""
+    fake = stack.telegram
+    assert fake is not None
+    [button] = [b for b in keyboard(call) if title_part in b["text"]]
+    message = {
+        "message_id": 4242,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private", "first_name": "Mary"},
+        "from": {"id": 123456, "is_bot": True, "first_name": "Helper", "username": "helper_test_bot"},
+        "text": call.params["text"],
+    }
+    pressed = callback_update(button["callback_data"], message=message, chat_id=chat_id)
+    pressed["callback_query"]["from"] = {**pressed["callback_query"]["from"], "id": chat_id}
+    before_answers = len(fake.server.called("answerCallbackQuery"))
+    before = len(fake.calls_to(chat_id, "sendMessage"))
+    assert stack.post_update(pressed) == 200
+    answers = fake.server.called("answerCallbackQuery")[before_answers:]
+    assert [a.params.get("callback_query_id") for a in answers] == [pressed["callback_query"]["id"]]
+    return fake.calls_to(chat_id, "sendMessage")[before:]
+
+
+def register_on_telegram(stack: RunningStack, chat_id: int) -> None:
+    """Answers the registration questions over Telegram, pressing the district button."""
+    assert "What is your name?" in said(send(stack, chat_id, "/start")), log_tail(stack, "rasa")
+    assert "address" in said(send(stack, chat_id, "Mary Jones"))
+    calls = send(stack, chat_id, "12 Mill Lane")
+    [with_buttons] = [c for c in calls if keyboard(c)]
+    calls = press(stack, chat_id, with_buttons, "Riverside")
+    assert "diet" in said(calls), said(calls)
+    assert "Is that all right?" in said(send(stack, chat_id, "diabetic"))
+    assert "I've saved your details" in said(send(stack, chat_id, "yes"))
+
+
+def test_the_webhook_is_registered_with_the_secret(running_stack: RunningStack, fake: FakeTelegramThread) -> None:
+    registered = fake.server.called("setWebhook")
+    assert registered, log_tail(running_stack, "rasa")
+    params = registered[-1].params
+    assert params["url"] == f"{running_stack.rasa_url}/webhooks/telegram/webhook"
+    assert params["secret_token"] == TELEGRAM_SECRET
+    assert set(params["allowed_updates"]) >= {"message", "callback_query"}
+
+
+def test_start_greets_and_asks_the_first_registration_question(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int
+) -> None:
+    calls = send(running_stack, chat_id, "/start")
+    assert calls, log_tail(running_stack, "rasa")
+    assert all(int(call.params["chat_id"]) == chat_id for call in calls)
+    assert "What is your name?" in said(calls), said(calls)
+
+    assert "address" in said(send(running_stack, chat_id, "Mary Jones"))
+    calls = send(running_stack, chat_id, "12 Mill Lane")
+    buttons = [b for call in calls for b in keyboard(call)]
+    assert "Riverside" in [b["text"] for b in buttons], calls
+    assert all(b["callback_data"].startswith("b:") and len(b["callback_data"].encode()) <= 64 for b in buttons)
+
+
+def test_a_wrong_or_missing_secret_is_refused(running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int) -> None:
+    assert running_stack.post_update(message_update("hello", chat_id=chat_id), secret="not-the-secret") == 403
+    assert running_stack.post_update(message_update("hello", chat_id=chat_id), secret=None) == 403
+    time.sleep(0.5)
+    assert fake.calls_to(chat_id) == []
+
+
+def test_a_repeated_update_is_answered_once(running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int) -> None:
+    hello = message_update("hello", chat_id=chat_id)
+    assert running_stack.post_update(hello) == 200
+    first = fake.calls_to(chat_id, "sendMessage")
+    assert "What is your name?" in said(first), said(first)
+    assert running_stack.post_update(hello) == 200  # Telegram retrying the same update
+    time.sleep(0.5)
+    assert fake.calls_to(chat_id, "sendMessage") == first
+    user_turns = [
+        e for e in running_stack.get_json(f"/conversations/{chat_id}/tracker")["events"] if e.get("event") == "user"
+    ]
+    assert len(user_turns) == 1, user_turns
+
+
+def test_a_button_press_is_answered_and_the_next_question_sent(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int
+) -> None:
+    send(running_stack, chat_id, "/start")
+    send(running_stack, chat_id, "Mary Jones")
+    calls = send(running_stack, chat_id, "12 Mill Lane")
+    [question] = [c for c in calls if keyboard(c)]
+
+    calls = press(running_stack, chat_id, question, "Riverside")
+    assert "diet" in said(calls), said(calls)
+    edits = [c for c in fake.calls_to(chat_id, "editMessageText") if "Riverside" in str(c.params.get("text"))]
+    assert edits, "the chosen answer is shown under the question and its buttons removed"
+
+
+def test_a_reminder_arrives_on_telegram_with_done_and_snooze_buttons(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int
+) -> None:
+    register_on_telegram(running_stack, chat_id)
+    care = CareServices.from_url(running_stack.database_url)
+    reminder = care.reminders.create(str(chat_id), "medication", "Take my heart pills", "every day at 8am")
+    before = len(fake.calls_to(chat_id, "sendMessage"))
+    with care.db.session() as session:
+        session.execute(
+            update(Reminder).where(Reminder.id == reminder.reminder_id).values(next_due_at=datetime.now(timezone.utc))
+        )
+
+    call = fake.wait_for_text(chat_id, "Take my heart pills", timeout=20, after=before)
+    labels = [b["text"] for b in keyboard(call)]
+    assert "Done" in labels and any("10 min" in label for label in labels), labels + [log_tail(running_stack, "care")]
+
+    calls = press(running_stack, chat_id, call, "Done")
+    assert "thank you" in said(calls).lower(), said(calls)
+
+
+def test_a_fall_gets_the_emergency_number_at_once(running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int) -> None:
+    calls = send(running_stack, chat_id, "I've fallen and can't get up")
+    number = running_stack.stack.settings.emergency_number
+    assert f"call {number}" in said(calls), said(calls)

@@ -117,7 +117,7 @@ class ActionConsultationAnswer(Action):
         reference = next(iter(entity_values(tracker, "reference")), "")
         if text:
             dispatcher.utter_message(
-                response="utter_consultation_answer", consultant=consultant, reference=reference, text=text,
+                response="utter_consultation_answer", consultant=consultant, reference=reference, answer=text,
                 buttons=PERSON_BUTTONS,
             )
         return []

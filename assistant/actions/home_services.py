@@ -558,5 +558,5 @@ class ActionBookingUpdate(Action):
     ) -> list[EventType]:
         text = next(iter(entity_values(tracker, "text")), "")
         if text:
-            dispatcher.utter_message(response="utter_booking_update", text=text)
+            dispatcher.utter_message(response="utter_booking_update", update=text)
         return []

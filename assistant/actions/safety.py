@@ -55,7 +55,7 @@ class ActionEmergencyAlert(Action):
         dispatcher.utter_message(
             response="utter_emergency_alert",
             senior_name=said("senior_name", "Your relative"),
-            text=said("text", "they need help"),
+            quote=said("text", "they need help"),
             reference=said("reference"),
             number=load_settings().emergency_number,
         )

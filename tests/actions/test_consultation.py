@@ -24,7 +24,7 @@ TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/talk_to_human"}
 def said(domain: dict[str, Any], message: dict[str, Any]) -> str:
     """The text the user reads: the domain response filled with the message's values."""
     template = domain["responses"][message["response"]][0]["text"]
-    return template.format(**{k: v for k, v in message.items() if k not in ("response", "buttons")})
+    return template.format(**{k: v for k, v in message.items() if k not in ("response", "buttons", "text")})
 
 
 def consultations(care: CareServices) -> list[Escalation]:
@@ -133,7 +133,8 @@ async def test_a_consultants_answer_is_said_with_a_person_button(care: CareServi
     [message] = dispatcher.messages
     assert message["response"] == "utter_consultation_answer"
     assert (message["consultant"], message["reference"]) == ("Priya", "E-7K3Q9")
-    assert message["text"].startswith("Yes, roots")
+    assert message["text"] is None, "a text would replace the response: the user would not see who answered"
+    assert said(domain, message).startswith("Priya has answered your question (E-7K3Q9): Yes, roots")
     assert TALK_TO_A_PERSON in message["buttons"]
 
 

@@ -459,7 +459,9 @@ async def test_a_booking_update_says_the_text_it_came_with(care: CareServices, d
                            entities=[("reference", "CL-ABC12"), ("status", "assigned"), ("text", text)])
     assert await ActionBookingUpdate().run(dispatcher, tracker, domain) == []
     assert dispatcher.messages[0]["response"] == "utter_booking_update"
-    assert dispatcher.messages[0]["text"] == text
+    assert dispatcher.messages[0]["text"] is None  # the response is used, filled with the update
+    assert dispatcher.messages[0]["update"] == text
+    assert domain["responses"]["utter_booking_update"][0]["text"] == "{update}"
 
 
 async def test_a_booking_update_without_text_says_nothing(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:

@@ -69,6 +69,10 @@ async def test_relatives_hear_the_alert_with_the_number(dispatcher: CollectingDi
     [message] = dispatcher.messages
     assert message["response"] == "utter_emergency_alert"
     assert message["senior_name"] == "Mary Jones" and message["reference"] == "ES-23456" and message["number"] == "112"
+    assert message["text"] is None, "a text would replace the urgent alert"
+    template = domain["responses"]["utter_emergency_alert"][0]["text"]
+    shown = template.format(**{k: v for k, v in message.items() if k not in ("response", "buttons", "text")})
+    assert shown.startswith("URGENT: Mary Jones wrote to me: “I've fallen”")
 
 
 async def test_emergency_number_is_given_even_when_the_database_fails(

@@ -172,3 +172,18 @@ def test_a_daughter_books_a_hairdresser_for_her_mum_and_mum_is_told(running_stac
     assert [b.reference for b in care.home_services.upcoming(sender)] == [reference], "the booking is mum's"
     told = running_stack.wait_for_bot_text(sender, reference, timeout=30)
     assert "Anne" in told or "booked" in told.lower(), told
+
+
+def test_a_consultants_answer_reaches_the_users_chat(running_stack: RunningStack, sender: str) -> None:
+    register(running_stack, sender)
+    replies = running_stack.say(sender, "can my late husband's army pension from Malta be paid to me")
+    reply = texts(replies)
+    care = CareServices.from_url(running_stack.database_url)
+    tickets = [e for e in care.escalations.list_open() if e.conversation_id == sender and e.kind == "consultation"]
+    if not tickets:  # the knowledge base answered; ask for a person's answer explicitly
+        assert "not a lawyer's advice" in reply, reply
+        tickets = [care.escalations.open("consultation", sender, "legal question: army pension from Malta")]
+    [ticket] = tickets
+    care.escalations.answer(ticket.reference, "Sam Hill", "Yes: write to the Malta pensions office with the death certificate.")
+    told = running_stack.wait_for_bot_text(sender, "Malta pensions office", timeout=30)
+    assert "Sam Hill" in told and ticket.reference in told, told

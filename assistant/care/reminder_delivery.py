@@ -9,12 +9,14 @@ first (``EXTERNAL_missed_reminder``), then to coordinators.
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import datetime, timedelta
-from typing import Any, Final, Optional
+from typing import Any, Callable, Final, Optional, Sequence, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, contains_eager
 
 from assistant.care import audit
 from assistant.care.clock import Clock, require_aware, utcnow
@@ -46,6 +48,32 @@ MAX_CATCH_UP_STEPS: Final = 1000
 
 MISSED_INTENT: Final = "EXTERNAL_missed_reminder"
 """Sent to relatives: entities senior_name, title, kind, due_time, delivery_id, reason."""
+MATERIALISE_BATCH: Final = 200
+"""Due reminders turned into delivery rows per transaction."""
+RECORD_BATCH: Final = 500
+"""Ids per statement when several deliveries are recorded at once."""
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def retry_when_busy(work: Callable[[], T], attempts: int = 5, pause: float = 0.05) -> T:
+    """Run ``work`` (one whole transaction) again, after a short pause, when the database was busy.
+
+    SQLite refuses a transaction that read before it wrote when another connection committed
+    in between ("database is locked"); PostgreSQL may break a deadlock or a serialisation
+    conflict. The transaction was rolled back, so running it again is safe.
+    """
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as error:
+            reason = str(error.orig).lower()
+            busy = any(word in reason for word in ("locked", "busy", "deadlock", "could not serialize"))
+            if not busy or attempt == attempts - 1:
+                raise
+            time.sleep(pause * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 class ReminderDeliveries:
@@ -76,12 +104,30 @@ class ReminderDeliveries:
         now = require_aware(now, "now")
         with self._db.session() as session:
             due_ids = list(session.scalars(
-                select(Reminder.id).where(Reminder.active.is_(True), Reminder.next_due_at <= now, _consenting())
+                select(Reminder.id)
+                .where(Reminder.active.is_(True), Reminder.next_due_at <= now, _consenting())
+                .order_by(Reminder.id)
             ))
-        for reminder_id in due_ids:
-            with self._db.session() as session:
-                self._materialise(session, reminder_id, now)
-        return self._sendable(now)
+        for start in range(0, len(due_ids), MATERIALISE_BATCH):
+            batch = due_ids[start:start + MATERIALISE_BATCH]
+            try:
+                retry_when_busy(lambda: self._materialise_all(batch, now))
+            except OperationalError:
+                raise  # the database is in trouble: this tick fails and the next one tries again
+            except Exception:  # noqa: BLE001 - a due time that has its row already, or a broken reminder
+                for reminder_id in batch:  # one at a time, carefully: the others still get theirs
+                    try:
+                        retry_when_busy(lambda: self._materialise_all([reminder_id], now, careful=True))
+                    except OperationalError:
+                        raise
+                    except Exception:  # noqa: BLE001
+                        log.exception("could not create the due delivery of reminder %s", reminder_id)
+        return retry_when_busy(lambda: self._sendable(now))
+
+    def next_due_at(self) -> Optional[datetime]:
+        """The earliest due time of an active reminder (None when there is none)."""
+        with self._db.session() as session:
+            return session.scalar(select(func.min(Reminder.next_due_at)).where(Reminder.active.is_(True)))
 
     def catch_up(self, now: datetime) -> list[DeliveryView]:
         """Deal with what fell due while no scheduler ran; call once at start.
@@ -113,6 +159,41 @@ class ReminderDeliveries:
                          delivery.id, at=at, attempts=delivery.attempts)
             view = delivery_view(delivery)
         return view
+
+    def record_sent_many(self, sent: Sequence[tuple[int, datetime]]) -> int:
+        """Record in one transaction that several deliveries reached Rasa; return how many exist.
+
+        The same as :meth:`record_sent` for each ``(delivery_id, at)``, for the care service, which
+        records its concurrent sends in batches. Unknown ids are skipped.
+        """
+        items = [(delivery_id, require_aware(at, "at")) for delivery_id, at in sent]
+        if not items:
+            return 0
+        table = ReminderDelivery.__table__
+        found: dict[int, int] = {}
+        with self._db.session() as session:
+            # Write before reading: SQLite then takes its write lock first, and another
+            # connection's commit cannot make this transaction fail halfway.
+            for start in range(0, len(items), RECORD_BATCH):
+                ids = [delivery_id for delivery_id, _ in items[start:start + RECORD_BATCH]]
+                session.execute(
+                    update(table).where(table.c.id.in_(ids)).values(attempts=table.c.attempts + 1)
+                )
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("delivery_id"),
+                       (table.c.status == "pending") | (table.c.status == "snoozed"))
+                .values(status="sent", sent_at=bindparam("at", type_=table.c.sent_at.type)),
+                [{"delivery_id": delivery_id, "at": at} for delivery_id, at in items],
+            )
+            for start in range(0, len(items), RECORD_BATCH):
+                ids = [delivery_id for delivery_id, _ in items[start:start + RECORD_BATCH]]
+                found.update(session.execute(select(table.c.id, table.c.attempts).where(table.c.id.in_(ids))).all())
+            for delivery_id, at in items:
+                if delivery_id in found:
+                    audit.record(session, audit.ASSISTANT, "reminder_delivery.sent", "reminder_delivery",
+                                 delivery_id, at=at, attempts=found[delivery_id])
+        return len(found)
 
     def record_failed(self, delivery_id: int, error: str) -> DeliveryView:
         """Record a failed attempt; after ``MAX_ATTEMPTS`` the delivery fails and is escalated.
@@ -152,8 +233,7 @@ class ReminderDeliveries:
         """
         now = require_aware(now, "now")
         query = (
-            select(ReminderDelivery)
-            .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+            _with_reminder_and_senior()
             .where(
                 Reminder.cancelled_at.is_(None),
                 _consenting(),
@@ -163,7 +243,7 @@ class ReminderDeliveries:
             .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
         )
         with self._db.session() as session:
-            return [delivery_view(d) for d in session.scalars(query) if _escalation_due(d, now)]
+            return [delivery_view(d) for d, _ in session.execute(query) if _escalation_due(d, now)]
 
     def escalate(self, delivery_id: int, now: datetime) -> DeliveryView:
         """Take the next escalation step of an unconfirmed delivery, if it is due at ``now``.
@@ -194,15 +274,35 @@ class ReminderDeliveries:
             raise NotFound(f"There is no reminder delivery {delivery_id}.")
         return delivery
 
-    def _materialise(self, session: Session, reminder_id: int, now: datetime) -> None:
-        """Create the delivery rows of one reminder's passed due times and move it on."""
-        reminder = session.scalar(
-            select(Reminder)
-            .where(Reminder.id == reminder_id, Reminder.active.is_(True), Reminder.next_due_at <= now)
-            .with_for_update(skip_locked=True)
-        )
-        if reminder is None or reminder.next_due_at is None:
-            return
+    def _materialise_all(self, reminder_ids: list[int], now: datetime, *, careful: bool = False) -> None:
+        """Create the delivery rows of these reminders' passed due times, in one transaction.
+
+        Quick by default: every row is inserted in one flush, and a due time that already has
+        its row makes the whole transaction fail (IntegrityError). ``careful`` inserts each row
+        in a savepoint and skips such a due time instead.
+        """
+        with self._db.session() as session:
+            reminders = list(session.scalars(
+                select(Reminder)
+                .where(Reminder.id.in_(reminder_ids), Reminder.active.is_(True), Reminder.next_due_at <= now)
+                .order_by(Reminder.id)
+                .with_for_update(skip_locked=True)
+            ))
+            rows: list[ReminderDelivery] = []
+            for reminder in reminders:
+                rows += self._materialise(session, reminder, now, careful)
+            session.flush()
+            for row in rows:
+                status = row.status
+                audit.record(session, audit.ASSISTANT, f"reminder_delivery.{'due' if status == 'pending' else status}",
+                             "reminder_delivery", row.id, at=now, reminder_id=row.reminder_id)
+                if status == "missed":
+                    self._escalate(session, row, now)
+
+    def _materialise(self, session: Session, reminder: Reminder, now: datetime, careful: bool) -> list[ReminderDelivery]:
+        """Add the delivery rows of one (locked) reminder's passed due times, move it on; return the rows."""
+        if reminder.next_due_at is None:
+            return []
         schedule = Schedule.from_json(reminder.schedule_json)
         cutoff = now - timedelta(minutes=reminder.grace_minutes)
         due: Optional[datetime] = reminder.next_due_at
@@ -216,44 +316,44 @@ class ReminderDeliveries:
         while due is not None and due <= now:
             current.append(due)
             due = schedule.next_after(due)
+        rows: list[Optional[ReminderDelivery]] = []
         if missed:
             note = f"missed: due at {hhmm(missed[-1], schedule.tz)} while reminders were not running"
             if len(missed) > 1:
                 note += f" ({len(missed)} times since {hhmm(missed[0], schedule.tz)})"
-            row = self._insert(session, reminder, missed[-1], "missed", note, now)
-            if row is not None:
-                self._escalate(session, row, now)
+            rows.append(self._insert(session, reminder, missed[-1], "missed", note, careful))
         if current:
             latest, skipped = current[-1], [hhmm(at, schedule.tz) for at in current[:-1]]
             note = f"this was due at {hhmm(latest, schedule.tz)}" if now - latest > LATE_NOTE_AFTER else ""
             if skipped:  # several late due times of a short interval: one reminder, not a burst
                 note = f"this was due at {hhmm(latest, schedule.tz)} (and at {join_words(skipped)})"
-            self._insert(session, reminder, latest, "pending", note, now)
+            rows.append(self._insert(session, reminder, latest, "pending", note, careful))
         reminder.next_due_at = due
         if due is None:
             reminder.active = False
+        return [row for row in rows if row is not None]
 
     @staticmethod
     def _insert(
-        session: Session, reminder: Reminder, due_at: datetime, status: str, note: str, now: datetime
+        session: Session, reminder: Reminder, due_at: datetime, status: str, note: str, careful: bool
     ) -> Optional[ReminderDelivery]:
-        """Insert one delivery; None when that due time already has one (the unique constraint)."""
+        """Add one delivery; when ``careful``, None if that due time already has one (the unique constraint)."""
         row = ReminderDelivery(reminder_id=reminder.id, due_at=due_at, status=status, attempts=0, note=note)
+        if not careful:
+            session.add(row)
+            return row
         try:
             with session.begin_nested():
                 session.add(row)
                 session.flush()
         except IntegrityError:
             return None
-        audit.record(session, audit.ASSISTANT, f"reminder_delivery.{'due' if status == 'pending' else status}",
-                     "reminder_delivery", row.id, at=now, reminder_id=reminder.id)
         return row
 
     def _sendable(self, now: datetime) -> list[DeliveryView]:
         """Return the deliveries to send now; stale ones become missed and are escalated."""
         query = (
-            select(ReminderDelivery)
-            .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+            _with_reminder_and_senior()
             .where(
                 Reminder.cancelled_at.is_(None),
                 _consenting(),
@@ -265,7 +365,7 @@ class ReminderDeliveries:
         )
         views: list[DeliveryView] = []
         with self._db.session() as session:
-            for delivery in session.scalars(query):
+            for delivery, _ in session.execute(query):
                 base = delivery.snoozed_until if delivery.status == "snoozed" else delivery.due_at
                 assert base is not None
                 if delivery.attempts == 0 and now - base > timedelta(minutes=delivery.reminder.grace_minutes):
@@ -314,6 +414,16 @@ class ReminderDeliveries:
         delivery.escalated_at = delivery.escalated_at or now
         audit.record(session, audit.ASSISTANT, "reminder_delivery.escalated", "reminder_delivery",
                      delivery.id, at=now, escalation=escalation.reference, kind=kind)
+
+
+def _with_reminder_and_senior() -> Any:
+    """``select(ReminderDelivery, Person)`` with each delivery's reminder and senior loaded in the same query."""
+    return (
+        select(ReminderDelivery, Person)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .join(Person, Person.id == Reminder.senior_id)
+        .options(contains_eager(ReminderDelivery.reminder))
+    )
 
 
 def _consenting() -> Any:

@@ -513,6 +513,10 @@ class ReminderService:
         """
         return self._deliveries.due_deliveries(now)
 
+    def next_due_at(self) -> Optional[datetime]:
+        """The earliest due time of an active reminder (None when there is none)."""
+        return self._deliveries.next_due_at()
+
     def catch_up(self, now: datetime) -> list[DeliveryView]:
         """Deal with what fell due while no scheduler ran; call once at start (see :meth:`due_deliveries`)."""
         return self._deliveries.catch_up(now)
@@ -524,6 +528,10 @@ class ReminderService:
             NotFound: If there is no such delivery.
         """
         return self._deliveries.record_sent(delivery_id, at)
+
+    def record_sent_many(self, sent: list[tuple[int, datetime]]) -> int:
+        """Record in one transaction that several deliveries reached Rasa; return how many exist."""
+        return self._deliveries.record_sent_many(sent)
 
     def record_failed(self, delivery_id: int, error: str) -> DeliveryView:
         """Record a failed attempt; after ``MAX_ATTEMPTS`` the delivery fails and is escalated.

@@ -31,7 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stale-after", type=float, default=float(settings.care_lock_stale_seconds),
                         help="seconds after which a silent care service's lock may be taken over")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for Rasa")
+    parser.add_argument("--workers", type=_positive_int, default=settings.care_delivery_workers,
+                        help="requests to Rasa in flight at once (ASSISTANT_CARE_DELIVERY_WORKERS)")
     parser.add_argument("--log-level", default="INFO", help="logging level")
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int:
@@ -50,7 +60,8 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     db = Database(args.database_url)
     delivery = RasaDelivery(args.rasa_url, token=args.rasa_token, timeout=args.timeout)
     scheduler = CareScheduler(
-        db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after)
+        db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after),
+        workers=args.workers,
     )
     try:
         scheduler.start()
@@ -70,8 +81,8 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
         if not scheduler.running:
             delivery.close()
             db.dispose()
-    print(f"Care service running: delivering through {args.rasa_url} every {args.tick_seconds:g} s. "
-          "Stop with Ctrl-C.", flush=True)
+    print(f"Care service running: delivering through {args.rasa_url} every {args.tick_seconds:g} s "
+          f"with {args.workers} workers. Stop with Ctrl-C.", flush=True)
     code = 0
     try:
         while not stop.wait(0.2):

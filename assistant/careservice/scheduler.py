@@ -3,33 +3,52 @@
 Every job polls the tables, so nothing lives only in memory: a restarted scheduler rebuilds
 the same jobs, catches up on what fell due while it was stopped (:meth:`ReminderService.catch_up`)
 and carries on. The ``service_locks`` row makes sure only one scheduler runs at a time.
+
+Due reminders and notifications are sent to Rasa by a pool of ``workers`` threads (at most
+``2 * workers`` requests queued or in flight), while the job's own thread records what became of
+each one as the answers come in, several in one transaction. A delivery is handed to a worker
+once per tick, and its row exists before it is sent (the unique ``(reminder_id, due_at)``), so a
+due time is sent at most once; a retry after a failed or timed-out attempt first asks Rasa's
+tracker whether the earlier attempt arrived after all.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from concurrent import futures
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Final, Optional
+from typing import Any, Callable, Final, Optional, Sequence, TypeVar
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from assistant.care import lock
 from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
+from assistant.care.reminder_delivery import retry_when_busy
 from assistant.care.reminders import DeliveryView, ReminderService
 from assistant.careservice.delivery import DeliveryError, RasaDelivery
-from assistant.careservice.outbox import Outbox
+from assistant.careservice.outbox import Outbox, OutboxItem
 
 LOCK_NAME: Final = "care-scheduler"
 JOB_REMINDERS: Final = "care.reminders"
+JOB_REMINDERS_DUE: Final = "care.reminders.due"
+"""A one-off run of the reminders job at a due time that comes before the next tick."""
 JOB_ESCALATIONS: Final = "care.escalations"
 JOB_NOTIFICATIONS: Final = "care.notifications"
 JOB_HEARTBEAT: Final = "care.heartbeat"
+DEFAULT_WORKERS: Final = 16
+"""Requests to Rasa in flight at once (``ASSISTANT_CARE_DELIVERY_WORKERS``)."""
 
 log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Outcome = tuple[Any, Optional[datetime], Optional[BaseException]]
+"""(item, when it reached Rasa or None, the error or None)."""
 
 
 class CareScheduler:
@@ -37,11 +56,12 @@ class CareScheduler:
 
     Args:
         db: The database (schema already migrated).
-        delivery: Sends intents to Rasa.
+        delivery: Sends intents to Rasa (used from several threads at once).
         clock: Returns the current aware time (inject a fake one in tests).
         tick_seconds: How often each job polls the tables.
         stale_after: A lock whose heartbeat is older than this may be taken over.
         holder: This process's name in the lock (unique by default).
+        workers: How many requests to Rasa may be in flight at once.
     """
 
     def __init__(
@@ -53,9 +73,12 @@ class CareScheduler:
         tick_seconds: float = 15.0,
         stale_after: timedelta = timedelta(seconds=90),
         holder: Optional[str] = None,
+        workers: int = DEFAULT_WORKERS,
     ) -> None:
         if tick_seconds <= 0:
             raise ValueError("tick_seconds must be positive")
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
         self.db: Database = db
         self.delivery: RasaDelivery = delivery
         self.reminders: ReminderService = ReminderService(db, clock=clock)
@@ -63,9 +86,19 @@ class CareScheduler:
         self.tick_seconds: float = tick_seconds
         self.stale_after: timedelta = stale_after
         self.holder: str = holder or lock.new_holder()
+        self.workers: int = workers
         self.lost_lock: threading.Event = threading.Event()
         self._clock = clock
         self._scheduler: Optional[BackgroundScheduler] = None
+        self._stopping = threading.Event()
+        self._senders: Optional[futures.ThreadPoolExecutor] = None
+        self._senders_lock = threading.Lock()
+        self._last_beat = time.monotonic()
+        self._catching_up = False
+        # Sent, but the database refused to record it: recorded before anything else is sent,
+        # and never sent again meanwhile.
+        self._unrecorded_reminders: dict[int, datetime] = {}
+        self._unrecorded_notifications: dict[int, datetime] = {}
 
     @property
     def running(self) -> bool:
@@ -81,23 +114,36 @@ class CareScheduler:
         """Take the lock, catch up on what fell due while stopped, then start the jobs.
 
         Raises:
-            ServiceLockHeld: If another live care service holds the lock.
+            ServiceLockHeld: If another live care service holds the lock (or took it over during
+                a long catch-up).
         """
+        self._stopping.clear()
         lock.acquire(self.db, LOCK_NAME, self.holder, self._clock(), self.stale_after)
+        self._last_beat = time.monotonic()
+        self._catching_up = True
         try:
             self.deliver_reminders(self.reminders.catch_up(self._clock()))
+            self._catching_up = False
+            if self.lost_lock.is_set():
+                raise lock.ServiceLockHeld(LOCK_NAME)
             self._scheduler = self._build()
             self._scheduler.start()
         except BaseException:
+            self._catching_up = False
+            self._close_senders()
             lock.release(self.db, LOCK_NAME, self.holder)
             raise
-        log.info("care scheduler started (holder %s, tick %ss)", self.holder, self.tick_seconds)
+        log.info("care scheduler started (holder %s, tick %ss, %s workers)", self.holder, self.tick_seconds,
+                 self.workers)
 
     def stop(self) -> None:
-        """Stop the jobs (waiting for a running one) and release the lock."""
+        """Stop the jobs (a running one sends nothing new and waits for its requests) and release the lock."""
+        self._stopping.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._scheduler = None
+        self._close_senders()
+        self._stopping.clear()
         lock.release(self.db, LOCK_NAME, self.holder)
         log.info("care scheduler stopped")
 
@@ -108,45 +154,101 @@ class CareScheduler:
         self.deliver_notifications()
 
     def deliver_reminders(self, deliveries: Optional[list[DeliveryView]] = None) -> int:
-        """Send the due reminders (or ``deliveries``); return how many reached Rasa."""
+        """Send the due reminders (or ``deliveries``) concurrently; return how many reached Rasa.
+
+        Each one is recorded as sent or failed (retried with backoff, escalated after the last
+        attempt) as soon as its answer comes in.
+        """
+        if self._unrecorded_reminders:
+            pending_records = sorted(self._unrecorded_reminders.items())
+            retry_when_busy(lambda: self.reminders.record_sent_many(pending_records))
+            self._unrecorded_reminders.clear()
         pending = self.reminders.due_deliveries(self._clock()) if deliveries is None else deliveries
         sent = 0
-        for item in pending:
-            try:
-                self.delivery.send_reminder(item)
-            except DeliveryError as error:
-                view = self.reminders.record_failed(item.delivery_id, str(error))
-                log.warning("reminder delivery %s failed (attempt %s, now %s): %s",
-                            item.delivery_id, view.attempts, view.status, error)
-                continue
-            self.reminders.record_sent(item.delivery_id, self._clock())
-            sent += 1
+
+        def finished(batch: list[Outcome]) -> None:
+            nonlocal sent
+            reached = [(item.delivery_id, at) for item, at, error in batch if error is None]
+            if reached:
+                try:
+                    retry_when_busy(lambda: self.reminders.record_sent_many(reached))
+                except Exception:  # noqa: BLE001 - keep them in memory: never send them again
+                    log.exception("could not record %s sent reminders; trying again before sending more",
+                                  len(reached))
+                    self._unrecorded_reminders.update(reached)
+                sent += len(reached)
+            for item, _, error in batch:
+                if error is not None:
+                    self._reminder_failed(item, error)
+
+        self._send_all(pending, self._send_reminder, finished)
         return sent
+
+    def _send_reminder(self, item: DeliveryView) -> datetime:
+        """Send one reminder (in a worker thread); return when it reached Rasa."""
+        if item.attempts > 0 and self.delivery.reminder_already_delivered(item):
+            log.info("reminder delivery %s had reached the conversation on an earlier attempt", item.delivery_id)
+        else:
+            self.delivery.send_reminder(item)
+        return self._clock()
+
+    def _reminder_failed(self, item: DeliveryView, error: BaseException) -> None:
+        if not isinstance(error, DeliveryError):
+            log.error("sending reminder delivery %s failed unexpectedly", item.delivery_id, exc_info=error)
+        try:
+            view = retry_when_busy(lambda: self.reminders.record_failed(item.delivery_id, str(error)))
+        except Exception:  # noqa: BLE001 - it stays pending and is tried again
+            log.exception("could not record the failed attempt of reminder delivery %s", item.delivery_id)
+            return
+        log.warning("reminder delivery %s failed (attempt %s, now %s): %s",
+                    item.delivery_id, view.attempts, view.status, error)
 
     def escalate_overdue(self) -> int:
         """Take the next escalation step of unconfirmed reminders; return how many."""
         now = self._clock()
         overdue = self.reminders.overdue_unacknowledged(now)
         for item in overdue:
-            self.reminders.escalate(item.delivery_id, now)
+            retry_when_busy(lambda: self.reminders.escalate(item.delivery_id, now))
         return len(overdue)
 
     def deliver_notifications(self) -> int:
-        """Send the pending notifications that are due; return how many reached Rasa."""
-        sent = 0
+        """Send the pending notifications that are due concurrently; return how many reached Rasa."""
+        if self._unrecorded_notifications:
+            for notification_id, at in sorted(self._unrecorded_notifications.items()):
+                retry_when_busy(lambda: self.outbox.record_sent(notification_id, at))
+                del self._unrecorded_notifications[notification_id]
+        items: list[OutboxItem] = []
         for item in self.outbox.due(self._clock()):
-            if not item.conversation_id:
+            if item.conversation_id:
+                items.append(item)
+            else:
                 self.outbox.record_failed(item.notification_id, "the person has no conversation", final=True)
-                continue
-            try:
-                self.delivery.trigger(item.conversation_id, item.intent, item.entities)
-            except DeliveryError as error:
-                status = self.outbox.record_failed(item.notification_id, str(error))
+        sent = 0
+
+        def finished(batch: list[Outcome]) -> None:
+            nonlocal sent
+            for item, at, error in batch:
+                if error is None:
+                    try:
+                        retry_when_busy(lambda: self.outbox.record_sent(item.notification_id, at))
+                    except Exception:  # noqa: BLE001 - keep it in memory: never send it again
+                        log.exception("could not record sent notification %s", item.notification_id)
+                        self._unrecorded_notifications[item.notification_id] = at
+                    sent += 1
+                    continue
+                if not isinstance(error, DeliveryError):
+                    log.error("sending notification %s failed unexpectedly", item.notification_id, exc_info=error)
+                status = retry_when_busy(lambda: self.outbox.record_failed(item.notification_id, str(error)))
                 log.warning("notification %s failed (now %s): %s", item.notification_id, status, error)
-                continue
-            self.outbox.record_sent(item.notification_id, self._clock())
-            sent += 1
+
+        self._send_all(items, self._send_notification, finished)
         return sent
+
+    def _send_notification(self, item: OutboxItem) -> datetime:
+        """Send one notification (in a worker thread); return when it reached Rasa."""
+        assert item.conversation_id
+        self.delivery.trigger(item.conversation_id, item.intent, item.entities)
+        return self._clock()
 
     def heartbeat(self) -> bool:
         """Refresh the lock; on losing it, stop the jobs and set :attr:`lost_lock`."""
@@ -158,18 +260,124 @@ class CareScheduler:
             self._scheduler.shutdown(wait=False)
         return False
 
+    def _send_all(
+        self, items: Sequence[Item], send: Callable[[Item], datetime], finished: Callable[[list[Outcome]], None]
+    ) -> None:
+        """Send ``items`` with ``send`` on the worker threads, oldest first; call ``finished`` here with
+        each batch of outcomes as they come in.
+
+        Nothing new is handed out once the scheduler stops or loses its lock; what was not handed
+        out stays pending in the database for the next tick or the next care service.
+        """
+        if not items:
+            return
+        senders = self._sender_pool()
+        queue = iter(items)
+        in_flight: dict[futures.Future[datetime], Item] = {}
+
+        def hand_out() -> None:
+            while len(in_flight) < 2 * self.workers and not self._halted():
+                item = next(queue, None)
+                if item is None:
+                    return
+                try:
+                    in_flight[senders.submit(send, item)] = item
+                except RuntimeError:  # stop() shut the workers down meanwhile: this one stays pending
+                    return
+
+        hand_out()
+        while in_flight:
+            done, _ = futures.wait(in_flight, timeout=self._beat_interval(), return_when=futures.FIRST_COMPLETED)
+            if self._halted():  # what no worker has started yet stays pending
+                done |= {future for future in in_flight if future.cancel()}
+            batch: list[Outcome] = []
+            for future in done:
+                item = in_flight.pop(future)
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                batch.append((item, None if error is not None else future.result(), error))
+            hand_out()  # keep the workers busy while this thread writes to the database
+            if batch:
+                finished(batch)
+            self._beat_during_start()
+
+    def _halted(self) -> bool:
+        return self._stopping.is_set() or self.lost_lock.is_set()
+
+    def _sender_pool(self) -> futures.ThreadPoolExecutor:
+        with self._senders_lock:
+            if self._senders is None:
+                self._senders = futures.ThreadPoolExecutor(self.workers, thread_name_prefix="care-send")
+            return self._senders
+
+    def _close_senders(self) -> None:
+        with self._senders_lock:
+            senders, self._senders = self._senders, None
+        if senders is not None:
+            senders.shutdown(wait=True)
+
+    def _beat_interval(self) -> float:
+        return min(self.tick_seconds, self.stale_after.total_seconds() / 4)
+
+    def _beat_during_start(self) -> None:
+        """Refresh the lock during a long catch-up in :meth:`start`, before the heartbeat job runs."""
+        if not self._catching_up or time.monotonic() - self._last_beat < self._beat_interval():
+            return
+        self._last_beat = time.monotonic()
+        try:
+            held = lock.heartbeat(self.db, LOCK_NAME, self.holder, self._clock())
+        except Exception:  # noqa: BLE001 - the next beat tries again
+            log.exception("could not refresh the care scheduler's lock during catch-up")
+            return
+        if not held:
+            log.error("care scheduler lost its lock during catch-up; sending nothing more")
+            self.lost_lock.set()
+
+    def _deliver_reminders_and_plan(self) -> None:
+        """The reminders job: deliver what is due, then plan a run at the next due time."""
+        try:
+            self.deliver_reminders()
+        finally:
+            self._plan_next_due()
+
+    def _plan_next_due(self) -> None:
+        """Wake the reminders job at the next due time when that comes before the next tick."""
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or self._halted():
+            return
+        next_due = self.reminders.next_due_at()
+        if next_due is None:
+            return
+        wait = (next_due - self._clock()).total_seconds()
+        if not 0 < wait < self.tick_seconds:
+            return
+        try:
+            scheduler.add_job(
+                _logged(JOB_REMINDERS, self._deliver_reminders_and_plan),
+                DateTrigger(run_date=datetime.now(timezone.utc) + timedelta(seconds=wait), timezone=timezone.utc),
+                id=JOB_REMINDERS_DUE, name=JOB_REMINDERS_DUE, executor="reminders", replace_existing=True,
+            )
+        except Exception:  # noqa: BLE001 - the next tick delivers it anyway
+            log.exception("could not plan the reminders job at the next due time")
+
     def _build(self) -> BackgroundScheduler:
-        """Create the APScheduler with one interval job per table it polls."""
+        """Create the APScheduler with one interval job per table it polls.
+
+        Reminders run on an executor of their own: a long wave of them does not hold up
+        escalations and notifications (both run in one other thread, one after the other).
+        """
         scheduler = BackgroundScheduler(
             timezone=timezone.utc,
-            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
+            executors={"default": ThreadPoolExecutor(1), "reminders": ThreadPoolExecutor(1),
+                       "heartbeat": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.tick_seconds * 2))},
         )
         first = datetime.now(timezone.utc)
-        beat = min(self.tick_seconds, self.stale_after.total_seconds() / 4)
+        beat = self._beat_interval()
         jobs: list[tuple[str, Callable[[], object], float, str]] = [
-            (JOB_REMINDERS, self.deliver_reminders, self.tick_seconds, "default"),
+            (JOB_REMINDERS, self._deliver_reminders_and_plan, self.tick_seconds, "reminders"),
             (JOB_ESCALATIONS, self.escalate_overdue, self.tick_seconds, "default"),
             (JOB_NOTIFICATIONS, self.deliver_notifications, self.tick_seconds, "default"),
             (JOB_HEARTBEAT, self.heartbeat, beat, "heartbeat"),

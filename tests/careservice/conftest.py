@@ -29,12 +29,24 @@ class Call:
 
 @dataclass
 class FakeRasa:
-    """Records ``trigger_intent`` calls and answers with ``status`` (settable by the test)."""
+    """Records ``trigger_intent`` calls and answers with ``status`` (settable by the test).
+
+    A call answered with 200 also lands in the conversation's tracker, which
+    ``GET /conversations/{id}/tracker`` returns (always with 200) like Rasa does, even when
+    the answer came too late for the client (``delay``). ``in_flight``/``max_in_flight`` count the
+    requests being handled at once.
+    """
 
     url: str = ""
     status: int = 200
+    statuses: list[int] = field(default_factory=list)
+    """Answers for the next trigger_intent calls, used up first (then ``status``)."""
     delay: float = 0.0
     calls: list[Call] = field(default_factory=list)
+    trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tracker_reads: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def intents(self) -> list[tuple[str, str]]:
@@ -42,24 +54,65 @@ class FakeRasa:
         with self.lock:
             return [(c.conversation_id, c.body["name"]) for c in self.calls]
 
+    def delivered(self, conversation_id: str) -> list[str]:
+        """The intents that reached this conversation's tracker."""
+        with self.lock:
+            return [e["parse_data"]["intent"]["name"] for e in self.trackers.get(conversation_id, [])]
+
+
+def _user_event(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``user`` event Rasa stores for a triggered intent."""
+    entities = [{"entity": k, "value": v} for k, v in (body.get("entities") or {}).items()]
+    return {"event": "user", "text": f"EXTERNAL: {body['name']}",
+            "parse_data": {"intent": {"name": body["name"], "confidence": 1.0}, "entities": entities}}
+
 
 def _handler(fake: FakeRasa) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             parts = urlsplit(self.path)
             segments = parts.path.split("/")
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            if len(segments) == 4 and segments[1] == "conversations" and segments[3] == "trigger_intent":
+            with fake.lock:
+                status = fake.statuses.pop(0) if fake.statuses else fake.status
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                if len(segments) == 4 and segments[1] == "conversations" and segments[3] == "trigger_intent":
+                    conversation_id = unquote(segments[2])
+                    fake.calls.append(Call(conversation_id, parse_qs(parts.query), body))
+                    if status == 200:
+                        fake.trackers.setdefault(conversation_id, []).append(_user_event(body))
+            try:
+                if fake.delay:
+                    threading.Event().wait(fake.delay)
+                self._answer(status, {"tracker": {}, "messages": []})
+            finally:
                 with fake.lock:
-                    fake.calls.append(Call(unquote(segments[2]), parse_qs(parts.query), body))
-            if fake.delay:
-                threading.Event().wait(fake.delay)
-            payload = json.dumps({"tracker": {}, "messages": []}).encode()
-            self.send_response(fake.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+                    fake.in_flight -= 1
+
+        def do_GET(self) -> None:  # noqa: N802
+            segments = urlsplit(self.path).path.split("/")
+            if len(segments) == 4 and segments[1] == "conversations" and segments[3] == "tracker":
+                conversation_id = unquote(segments[2])
+                with fake.lock:
+                    fake.tracker_reads += 1
+                    events = list(fake.trackers.get(conversation_id, []))
+                self._answer(200, {"sender_id": conversation_id, "events": events})
+            else:
+                self._answer(404, {})
+
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            payload = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting
 
         def log_message(self, *args: Any) -> None:
             """Keep the test output quiet."""
@@ -67,11 +120,15 @@ def _handler(fake: FakeRasa) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many workers may connect at once
+
+
 @pytest.fixture
 def rasa() -> Iterator[FakeRasa]:
     """A fake Rasa server on 127.0.0.1 recording trigger_intent calls."""
     fake = FakeRasa()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server = _Server(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -24,14 +24,14 @@ def test_trigger_posts_the_intent_to_the_conversation(rasa: FakeRasa) -> None:
     assert len(rasa.calls) == 1
     call = rasa.calls[0]
     assert call.conversation_id == "tg:42/x y"
-    assert call.query == {"output_channel": ["latest"]}
+    assert call.query == {"output_channel": ["latest"], "include_events": ["NONE"]}
     assert call.body == {"name": "EXTERNAL_missed_reminder", "entities": {"title": "Pill"}}
 
 
 def test_the_token_is_sent_when_set(rasa: FakeRasa) -> None:
     RasaDelivery(rasa.url + "/", token="s3cret").trigger("conv", "EXTERNAL_reminder", {})
 
-    assert rasa.calls[0].query == {"output_channel": ["latest"], "token": ["s3cret"]}
+    assert rasa.calls[0].query == {"output_channel": ["latest"], "include_events": ["NONE"], "token": ["s3cret"]}
 
 
 def test_a_reminder_is_sent_with_its_entities(rasa: FakeRasa, care: CareServices) -> None:
@@ -72,3 +72,27 @@ def test_a_slow_rasa_times_out(rasa: FakeRasa) -> None:
         RasaDelivery(rasa.url, timeout=0.1).trigger("conv", "EXTERNAL_reminder", {})
 
     assert time.monotonic() - started < 0.45
+
+
+def test_already_delivered_reads_the_conversation_tracker(rasa: FakeRasa) -> None:
+    delivery = RasaDelivery(rasa.url)
+    delivery.trigger("conv", REMINDER_INTENT, {"delivery_id": 7, "title": "Pill"})
+
+    assert delivery.already_delivered("conv", REMINDER_INTENT, 7)
+    assert not delivery.already_delivered("conv", REMINDER_INTENT, 8)
+    assert not delivery.already_delivered("conv", "EXTERNAL_missed_reminder", 7)
+    assert not delivery.already_delivered("someone-else", REMINDER_INTENT, 7)
+
+
+def test_a_trigger_rasa_refused_is_not_in_the_tracker(rasa: FakeRasa) -> None:
+    delivery = RasaDelivery(rasa.url)
+    rasa.status = 500
+    with pytest.raises(DeliveryError):
+        delivery.trigger("conv", REMINDER_INTENT, {"delivery_id": 7})
+
+    assert not delivery.already_delivered("conv", REMINDER_INTENT, 7)
+
+
+def test_already_delivered_raises_when_rasa_is_down(dead_rasa_url: str) -> None:
+    with pytest.raises(DeliveryError, match="not reachable"):
+        RasaDelivery(dead_rasa_url).already_delivered("conv", REMINDER_INTENT, 7)

@@ -9,6 +9,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from sqlalchemy import select
 
 from assistant.care import lock
@@ -68,3 +70,14 @@ def test_the_command_line_options() -> None:
 
     assert (args.database_url, args.rasa_url) == ("sqlite:///x.db", "http://r:5005")
     assert cli.tick_seconds == 5.0 and cli.func.__name__ == "cmd_care_service"
+
+
+def test_the_number_of_workers_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CARE_DELIVERY_WORKERS", "4")
+    assert build_parser().parse_args([]).workers == 4
+    assert build_parser().parse_args(["--workers", "32"]).workers == 32
+    monkeypatch.delenv("ASSISTANT_CARE_DELIVERY_WORKERS")
+    assert build_parser().parse_args([]).workers == 16
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--workers", "0"])

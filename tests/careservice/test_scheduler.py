@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assistant.care import CareServices
 from assistant.care.db import Database
@@ -94,7 +94,7 @@ def test_a_due_reminder_is_delivered_exactly_once(
 
     assert len(rasa.calls) == 1
     assert rasa.calls[0].conversation_id == "conv-edith"
-    assert rasa.calls[0].query == {"output_channel": ["latest"]}
+    assert rasa.calls[0].query == {"output_channel": ["latest"], "include_events": ["NONE"]}
     delivery = rows(care.db, ReminderDelivery)[0]
     assert rasa.calls[0].body == {
         "name": "EXTERNAL_reminder",
@@ -272,10 +272,9 @@ def test_a_scheduler_that_lost_its_lock_stops(
 ) -> None:
     scheduler = make_scheduler(rasa.url)
     scheduler.start()
-    with care.db.session() as session:
-        lock_row = session.get(ServiceLock, LOCK_NAME)
-        assert lock_row is not None
-        lock_row.holder = "someone-else"
+    with care.db.session() as session:  # write first: the background jobs may commit meanwhile
+        taken = session.execute(update(ServiceLock).where(ServiceLock.name == LOCK_NAME).values(holder="someone-else"))
+        assert taken.rowcount == 1
 
     assert scheduler.heartbeat() is False
     assert scheduler.lost_lock.is_set()

@@ -232,18 +232,27 @@ class ReminderDeliveries:
         step: the same window again after relatives were told (30 minutes when unset).
         """
         now = require_aware(now, "now")
+        # Only the columns the decision needs, for every waiting delivery (after a wave of
+        # reminders there are thousands); full views only for the few that are due.
         query = (
-            _with_reminder_and_senior()
+            select(ReminderDelivery.id, ReminderDelivery.status, ReminderDelivery.sent_at,
+                   ReminderDelivery.escalated_at, Reminder.escalate_after_minutes)
+            .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
             .where(
                 Reminder.cancelled_at.is_(None),
                 _consenting(),
                 ReminderDelivery.acknowledged_at.is_(None),
                 ReminderDelivery.status.in_(("sent", "missed")),
             )
-            .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
         )
         with self._db.session() as session:
-            return [delivery_view(d) for d, _ in session.execute(query) if _escalation_due(d, now)]
+            due_ids = [row.id for row in session.execute(query) if _step_due(*row[1:], now)]
+            views: list[DeliveryView] = []
+            for start in range(0, len(due_ids), RECORD_BATCH):
+                views += [delivery_view(d) for d, _ in session.execute(
+                    _with_reminder_and_senior().where(ReminderDelivery.id.in_(due_ids[start:start + RECORD_BATCH]))
+                )]
+        return sorted(views, key=lambda view: (view.due_at, view.delivery_id))
 
     def escalate(self, delivery_id: int, now: datetime) -> DeliveryView:
         """Take the next escalation step of an unconfirmed delivery, if it is due at ``now``.
@@ -440,12 +449,19 @@ def _backoff(attempts: int) -> timedelta:
 
 def _escalation_due(delivery: ReminderDelivery, now: datetime) -> bool:
     """Whether the next escalation step of an unconfirmed delivery is due at ``now``."""
-    minutes = delivery.reminder.escalate_after_minutes
-    if delivery.escalated_at is None:
-        if delivery.status == "missed":
+    return _step_due(delivery.status, delivery.sent_at, delivery.escalated_at,
+                     delivery.reminder.escalate_after_minutes, now)
+
+
+def _step_due(
+    status: str, sent_at: Optional[datetime], escalated_at: Optional[datetime], minutes: Optional[int],
+    now: datetime,
+) -> bool:
+    """Whether the next escalation step of an unconfirmed delivery with these values is due at ``now``."""
+    if escalated_at is None:
+        if status == "missed":
             return True
-        return minutes is not None and delivery.sent_at is not None and \
-            now >= delivery.sent_at + timedelta(minutes=minutes)
-    since = max(delivery.escalated_at, delivery.sent_at or delivery.escalated_at)
+        return minutes is not None and sent_at is not None and now >= sent_at + timedelta(minutes=minutes)
+    since = max(escalated_at, sent_at or escalated_at)
     return now >= since + timedelta(minutes=minutes or SECOND_WINDOW_MINUTES)
 

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from assistant.care.escalations import EscalationService
-from assistant.settings import PROJECT_ROOT
+from tests.browser import ARTIFACTS, chromium_page
 
 from .conftest import PASSWORD, Console, start_console
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -35,20 +23,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 
 @pytest.fixture
-def page():
+def page() -> Iterator[Any]:
     """A fresh headless Chromium page."""
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 800})
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium_page(1100, 800, 10000) as fresh:
+        yield fresh
 
 
 def test_coordinator_sees_a_new_emergency_live_and_handles_it(live: Console, page) -> None:

@@ -3,44 +3,24 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
 from assistant.care import CareServices
-from assistant.settings import PROJECT_ROOT
+from tests.browser import ARTIFACTS, chromium_page
 
 from .conftest import RunningStack
 
 pytestmark = pytest.mark.stack
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
-def page():
+def page() -> Iterator[Any]:
     """A fresh headless Chromium page."""
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 1400})
-            page.set_default_timeout(30_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium_page(900, 1400, 30000) as fresh:
+        yield fresh
 
 
 def send(page, text: str) -> None:

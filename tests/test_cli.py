@@ -39,7 +39,7 @@ def test_answering_a_ticket_queues_it_for_the_users_chat(care: CareServices, cap
     ticket = care.escalations.open("consultation", "mary-1", "can I claim pension credit?")
     assert main(["coordinator", "answer", ticket.reference, "Yes,", "if", "your", "income", "is", "low.", "--by", "Sam"]) == 0
     assert "answered" in capsys.readouterr().out
-    with care.db.session() as session:
+    with care.db.reading() as session:
         [note] = session.scalars(select(Notification)).all()
         assert note.entities["text"] == "Yes, if your income is low." and note.entities["consultant"] == "Sam"
     assert main(["coordinator", "answer", ticket.reference, "again", "--by", "Sam"]) == 1
@@ -55,7 +55,7 @@ def test_marking_a_visit_done_asks_the_senior_for_a_rating(care: CareServices, c
     booking = care.home_services.book("mary-1", option.offering_id, option.starts_at)
     for status in ("assigned", "in_progress", "done"):
         assert main(["coordinator", "booking-status", booking.reference, status, "--by", "Sam"]) == 0
-    with care.db.session() as session:
+    with care.db.reading() as session:
         intents = [n.intent for n in session.scalars(select(Notification).order_by(Notification.id))]
     assert intents[-1] == "EXTERNAL_review_request"
     assert main(["coordinator", "booking-status", booking.reference, "assigned", "--by", "Sam"]) == 1

@@ -25,6 +25,11 @@ class Database:
     SQLite files run in WAL mode (readers never block the writer, which suits
     the action server, care service and console sharing one file) with foreign
     keys on. WAL mode adds ``-wal`` and ``-shm`` files beside the database.
+    Transactions from :meth:`session` start with ``BEGIN IMMEDIATE``: a
+    transaction that reads first and writes later would otherwise fail at once
+    with "database is locked" when another process wrote in between (SQLite
+    cannot upgrade a stale read snapshot, and its busy timeout does not apply).
+    :meth:`reading` starts a plain deferred transaction for read-only work.
 
     Args:
         url: SQLAlchemy URL, e.g. ``sqlite:///care.db`` or
@@ -38,16 +43,24 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, durable: bool = True) -> None:
         self.url: str = url
         self.engine: Engine = _build_engine(url, echo=echo, durable=durable)
-        self._sessions = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
+        writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self._sessions = sessionmaker(bind=writer, future=True, expire_on_commit=False)
+        self._readers = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """Yield a session inside a transaction.
+        """Yield a session inside a transaction that may write.
 
         The transaction commits when the block ends normally and rolls back when
         it raises, so callers report success only after leaving the block.
         """
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Yield a session for reading only; on SQLite it never waits for writers."""
+        with self._readers() as session, session.begin():
             yield session
 
     def create_all(self) -> None:
@@ -121,4 +134,4 @@ def _configure_sqlite(engine: Engine, pragmas: list[str]) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))

@@ -28,7 +28,7 @@ def said(domain: dict[str, Any], message: dict[str, Any]) -> str:
 
 
 def consultations(care: CareServices) -> list[Escalation]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(Escalation).where(Escalation.kind == "consultation")))
         session.expunge_all()
     return found

@@ -39,7 +39,7 @@ def finished_cleaning(care: CareServices) -> str:
 
 
 def reviews(care: CareServices) -> list[Review]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(Review)))
         session.expunge_all()
     return found
@@ -171,14 +171,14 @@ async def test_a_visit_is_rated_only_once(care: CareServices, domain: dict[str, 
 
 
 def complaints(care: CareServices) -> list[Complaint]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(Complaint)))
         session.expunge_all()
     return found
 
 
 def complaint_escalations(care: CareServices) -> list[Escalation]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(Escalation).where(Escalation.kind == "complaint")))
         session.expunge_all()
     return found

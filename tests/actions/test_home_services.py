@@ -72,14 +72,14 @@ def choice_of(button: dict[str, str]) -> str:
 
 
 def bookings(care: CareServices) -> list[Booking]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(Booking).order_by(Booking.id)))
         session.expunge_all()
     return found
 
 
 def held_slots(care: CareServices, reference: str) -> list[datetime]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         return list(session.scalars(
             select(BookingSlot.slot_start).join(Booking, Booking.id == BookingSlot.booking_id)
             .where(Booking.reference == reference).order_by(BookingSlot.slot_start)
@@ -87,7 +87,7 @@ def held_slots(care: CareServices, reference: str) -> list[datetime]:
 
 
 def escalations(care: CareServices, kind: str) -> list[Escalation]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(Escalation).where(Escalation.kind == kind)))
         session.expunge_all()
     return found

@@ -48,14 +48,14 @@ async def validate(dispatcher: CollectingDispatcher, domain: dict[str, Any], *ar
 
 
 def deliveries(care: CareServices) -> list[ReminderDelivery]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(ReminderDelivery).order_by(ReminderDelivery.id)))
         session.expunge_all()
     return found
 
 
 def escalations(care: CareServices, kind: str) -> list[Escalation]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         found = list(session.scalars(select(Escalation).where(Escalation.kind == kind)))
         session.expunge_all()
     return found

@@ -36,7 +36,7 @@ async def test_an_emergency_alerts_the_linked_family_and_says_who_was_told(
     await ActionEmergency().run(dispatcher, make_tracker("help I've fallen in the bathroom", "emergency"), domain)
     message = dispatcher.messages[0]
     assert message["who"] == "Anne, Tom and a care coordinator"
-    with care.db.session() as session:
+    with care.db.reading() as session:
         rows = session.execute(
             select(Notification, Person.conversation_id)
             .join(Person, Person.id == Notification.person_id)

@@ -17,9 +17,9 @@ from .helpers import add_meal_provider, at, register
 
 def test_record_stores_json_detail(db: Database) -> None:
     moment = datetime(2025, 12, 1, 9, 0, tzinfo=timezone.utc)
-    with db.session() as session:
+    with db.reading() as session:
         audit.record(session, audit.coordinator_actor("alice"), "thing.done", "thing", 7, at=moment, why="test", n=2)
-    with db.session() as session:
+    with db.reading() as session:
         entry = session.scalars(select(AuditLog)).one()
     assert (entry.actor, entry.action, entry.entity_type, entry.entity_id) == ("coordinator:alice", "thing.done", "thing", "7")
     assert entry.at == moment
@@ -28,10 +28,10 @@ def test_record_stores_json_detail(db: Database) -> None:
 
 def test_audit_rows_roll_back_with_the_change(db: Database) -> None:
     with pytest.raises(RuntimeError):
-        with db.session() as session:
+        with db.reading() as session:
             audit.record(session, "cli", "thing.done", "thing", 1)
             raise RuntimeError("change failed")
-    with db.session() as session:
+    with db.reading() as session:
         assert session.scalar(select(func.count(AuditLog.id))) == 0
 
 
@@ -43,7 +43,7 @@ def test_every_state_change_is_audited(care: CareServices) -> None:
     care.escalations.open("talk_to_human", "conv-edith", "help")
     care.people.withdraw_consent("conv-edith")
 
-    with care.db.session() as session:
+    with care.db.reading() as session:
         actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
         details = " ".join(session.scalars(select(AuditLog.detail)).all())
     assert actions == [

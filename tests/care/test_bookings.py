@@ -46,7 +46,7 @@ def test_the_full_lifecycle_is_allowed_and_audited(care: CareServices, order) ->
     for status in ("assigned", "in_progress", "done"):
         assert care.bookings.set_status(order.reference, status, "coordinator:alice").status == status
 
-    with care.db.session() as session:
+    with care.db.reading() as session:
         rows = session.execute(
             select(AuditLog.actor, AuditLog.action).where(AuditLog.entity_id == order.reference).order_by(AuditLog.id)
         ).all()
@@ -113,5 +113,5 @@ def test_endless_collisions_give_up_without_saving(
 
     with pytest.raises(IntegrityError):
         care.meals.place_order("conv-edith", dish_id, 1, at(2, 12))
-    with care.db.session() as session:
+    with care.db.reading() as session:
         assert session.scalar(select(func.count(Booking.id))) == 1

@@ -34,13 +34,13 @@ def accounts(db: Database, clock: FakeClock) -> CoordinatorService:
 
 
 def _audit(db: Database) -> list[tuple[str, str, str, dict]]:
-    with db.session() as session:
+    with db.reading() as session:
         rows = session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
         return [(r.actor, r.action, r.entity_id, json.loads(r.detail)) for r in rows]
 
 
 def test_password_is_stored_as_an_argon2id_hash(db: Database, accounts: CoordinatorService) -> None:
-    with db.session() as session:
+    with db.reading() as session:
         stored = session.scalars(select(Coordinator)).one()
     assert stored.username == "alice"
     assert stored.password_hash.startswith("$argon2id$")
@@ -51,7 +51,7 @@ def test_password_is_stored_as_an_argon2id_hash(db: Database, accounts: Coordina
 def test_the_default_hasher_is_argon2id(db: Database, clock: FakeClock) -> None:
     service = CoordinatorService(db, clock)
     service.create("carol", "Carol", PASSWORD)
-    with db.session() as session:
+    with db.reading() as session:
         assert session.scalars(select(Coordinator.password_hash)).one().startswith("$argon2id$v=19$m=65536")
 
 
@@ -117,7 +117,7 @@ def test_fewer_failures_are_forgotten_after_a_good_login(accounts: CoordinatorSe
 
 
 def test_an_inactive_account_cannot_log_in_or_be_found(db: Database, accounts: CoordinatorService) -> None:
-    with db.session() as session:
+    with db.reading() as session:
         session.scalars(select(Coordinator)).one().active = False
 
     with pytest.raises(LoginFailed):

@@ -23,7 +23,7 @@ def _write(tmp_path: Path, *rows: str) -> Path:
 
 
 def _names(care: CareServices) -> list[str]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         return sorted(session.scalars(select(Provider.name)))
 
 
@@ -103,7 +103,7 @@ def test_importing_again_updates_instead_of_duplicating(care: CareServices, tmp_
     assert [(p.name, p.phone, p.verified, p.districts) for p in laundry] == [
         ("Kwik Wash Collect", "+44 20 7946 0999", True, ("Old Town", "Riverside")),
     ]
-    with care.db.session() as session:
+    with care.db.reading() as session:
         prices = session.scalars(select(Offering.price_cents).join(Provider).where(Provider.kind == "laundry")).all()
     assert prices == [1900]
 

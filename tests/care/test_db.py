@@ -15,19 +15,19 @@ from assistant.care.models import Person, SeniorProfile
 
 
 def _count_people(db: Database) -> int:
-    with db.session() as session:
+    with db.reading() as session:
         return session.scalar(select(func.count(Person.id)))
 
 
 def test_session_commits_when_the_block_ends(db: Database) -> None:
-    with db.session() as session:
+    with db.reading() as session:
         session.add(Person(role="senior", display_name="Ann", conversation_id="c1", channel="rest"))
     assert _count_people(db) == 1
 
 
 def test_session_rolls_back_when_the_block_raises(db: Database) -> None:
     with pytest.raises(RuntimeError):
-        with db.session() as session:
+        with db.reading() as session:
             session.add(Person(role="senior", display_name="Ann", conversation_id="c1", channel="rest"))
             session.flush()
             raise RuntimeError("boom")
@@ -36,18 +36,18 @@ def test_session_rolls_back_when_the_block_raises(db: Database) -> None:
 
 def test_sqlite_enforces_foreign_keys(db: Database) -> None:
     with pytest.raises(IntegrityError):
-        with db.session() as session:
+        with db.reading() as session:
             session.add(SeniorProfile(person_id=999, full_name="X", address="Y", district="Z", timezone="UTC"))
 
 
 def test_datetimes_come_back_aware_in_utc(db: Database) -> None:
     paris = timezone(timedelta(hours=1))
-    with db.session() as session:
+    with db.reading() as session:
         session.add(
             Person(role="senior", conversation_id="c1", channel="rest",
                    created_at=datetime(2025, 12, 1, 10, 30, tzinfo=paris))
         )
-    with db.session() as session:
+    with db.reading() as session:
         stored = session.scalar(select(Person.created_at))
     assert stored.tzinfo is not None
     assert stored == datetime(2025, 12, 1, 9, 30, tzinfo=timezone.utc)
@@ -61,7 +61,7 @@ def test_naive_datetimes_are_refused() -> None:
 
 def test_naive_datetimes_never_reach_the_database(db: Database) -> None:
     with pytest.raises(StatementError) as caught:
-        with db.session() as session:
+        with db.reading() as session:
             session.add(Person(role="senior", conversation_id="c1", channel="rest",
                                created_at=datetime(2025, 12, 1, 9, 0)))
     assert isinstance(caught.value.orig, ValueError)

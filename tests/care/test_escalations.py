@@ -71,7 +71,7 @@ def test_claim_and_resolve(care: CareServices, clock: FakeClock) -> None:
     assert care.escalations.list_open() == []
     with pytest.raises(InvalidTransition):
         care.escalations.resolve(opened.reference, "alice", "again")
-    with care.db.session() as session:
+    with care.db.reading() as session:
         actions = session.scalars(
             select(AuditLog.action).where(AuditLog.entity_id == opened.reference).order_by(AuditLog.id)
         ).all()
@@ -90,7 +90,7 @@ def test_unclaimed_queue_and_conversation_view(care: CareServices) -> None:
 def test_escalation_is_linked_to_the_known_person(care: CareServices) -> None:
     profile = register(care, "conv-edith")
     opened = care.escalations.open("talk_to_human", "conv-edith", "help")
-    with care.db.session() as session:
+    with care.db.reading() as session:
         entry = session.scalars(select(AuditLog).where(AuditLog.entity_id == opened.reference)).one()
     assert entry.actor == f"person:{profile.person_id}"
 
@@ -112,7 +112,7 @@ def test_a_consultants_answer_resolves_the_ticket_and_is_sent_to_the_person(care
     care.escalations.claim(ticket.reference, "Dr Patel")
     resolved = care.escalations.answer(ticket.reference, "Dr Patel", "Usually after six weeks; ask your surgeon first.")
     assert resolved.status == "resolved" and resolved.outcome.startswith("Usually after six weeks")
-    with care.db.session() as session:
+    with care.db.reading() as session:
         [note] = session.scalars(select(Notification)).all()
         assert note.intent == "EXTERNAL_consultation_answer" and note.status == "pending"
         assert note.entities == {
@@ -132,5 +132,5 @@ def test_an_answer_is_not_sent_twice_or_by_someone_else(care: CareServices) -> N
         care.escalations.answer(ticket.reference, "Sam", "Again")
     with pytest.raises(InvalidInput):
         care.escalations.answer(ticket.reference, "Sam", "   ")
-    with care.db.session() as session:
+    with care.db.reading() as session:
         assert len(session.scalars(select(Notification)).all()) == 1

@@ -101,18 +101,18 @@ def _offering(homes: dict[str, Any], key: str) -> int:
 
 
 def _slots(care: CareServices, provider_id: int) -> list[datetime]:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         return sorted(session.scalars(select(BookingSlot.slot_start).where(BookingSlot.provider_id == provider_id)))
 
 
 def _person_id(care: CareServices, conversation_id: str) -> int:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         return session.scalar(select(Person.id).where(Person.conversation_id == conversation_id))
 
 
 def _notifications(care: CareServices, conversation_id: str, kind: str | None = None) -> list[Notification]:
     person_id = _person_id(care, conversation_id)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         query = select(Notification).where(Notification.person_id == person_id).order_by(Notification.id)
         if kind is not None:
             query = query.where(Notification.kind == kind)
@@ -120,7 +120,7 @@ def _notifications(care: CareServices, conversation_id: str, kind: str | None = 
 
 
 def _provider(care: CareServices, provider_id: int) -> Provider:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         provider = session.get(Provider, provider_id)
         session.expunge(provider)
         return provider
@@ -310,7 +310,7 @@ def test_visits_need_two_hours_notice(care: CareServices, homes) -> None:  # typ
 
 def test_flagged_and_inactive_providers_are_not_offered(care: CareServices, homes) -> None:  # type: ignore[no-untyped-def]
     care.registry.set_active(homes["thrifty"]["provider"], False)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         session.execute(
             update(Provider).where(Provider.id == homes["bright"]["provider"]).values(flagged_at=MONDAY_9AM)
         )
@@ -537,7 +537,7 @@ def test_a_laundry_return_moves_past_closed_days_or_follows_the_senior(care: Car
 def test_a_relative_books_for_the_senior_and_the_family_is_told(care: CareServices, homes) -> None:  # type: ignore[no-untyped-def]
     booking = care.home_services.book("conv-anna", _offering(homes, "thrifty"), at(5, 8))
 
-    with care.db.session() as session:
+    with care.db.reading() as session:
         row = session.scalar(select(Booking).where(Booking.reference == booking.reference))
         assert (row.senior_id, row.created_by_id) == (_person_id(care, "conv-edith"), _person_id(care, "conv-anna"))
     assert care.home_services.upcoming("conv-edith") == [booking]
@@ -683,7 +683,7 @@ def test_low_scores_flag_the_provider_once_and_stop_offering_it(care: CareServic
     assert third.provider_flagged
     provider = _provider(care, sloppy["provider"])
     assert provider.flagged_at == MONDAY_9AM and "below 3.0" in (provider.flag_reason or "")
-    with care.db.session() as session:
+    with care.db.reading() as session:
         reviews = list(session.scalars(select(Escalation).where(Escalation.kind == "provider_review")))
     assert len(reviews) == 1 and "Sloppy Nails" in reviews[0].summary
     assert reviews[0].conversation_id is None
@@ -736,7 +736,7 @@ def test_a_complaint_names_a_booking_by_reference_or_none(care: CareServices, ho
 
 
 def test_every_demo_provider_has_a_score(demo: CareServices) -> None:
-    with demo.db.session() as session:
+    with demo.db.reading() as session:
         providers = list(session.scalars(select(Provider)))
         assert providers
         for provider in providers:
@@ -745,7 +745,7 @@ def test_every_demo_provider_has_a_score(demo: CareServices) -> None:
         session.execute(update(Provider).values(score=0))
 
     assert load_demo_data(demo.db) == {}  # already loaded: only the scores are refreshed
-    with demo.db.session() as session:
+    with demo.db.reading() as session:
         assert all(p.score > 0 for p in session.scalars(select(Provider)))
         assert recompute_all(session) == len(providers)
     assert {p.score for p in demo.registry.providers()} != {0.0}

@@ -88,14 +88,14 @@ def _race(url: str) -> None:
             assert len(won) == 1 and len(lost) == 1, (race, results)
             assert lost[0].field == "time" and lost[0].alternatives
             assert all(o.starts_at != start for o in lost[0].alternatives)
-            with setup.db.session() as session:
+            with setup.db.reading() as session:
                 window = (BookingSlot.slot_start >= start, BookingSlot.slot_start < start + timedelta(hours=2))
                 held = list(session.scalars(select(BookingSlot).where(*window).order_by(BookingSlot.slot_start)))
                 assert [s.slot_start for s in held] == [start + timedelta(minutes=m) for m in (0, 30, 60)]
                 assert {s.booking_id for s in held} == {
                     session.scalar(select(Booking.id).where(Booking.reference == won[0].reference))
                 }
-        with setup.db.session() as session:
+        with setup.db.reading() as session:
             assert session.scalar(select(func.count(Booking.id))) == RACES
             assert session.scalar(select(func.count()).select_from(BookingSlot)) == 3 * RACES
             duplicates = session.execute(

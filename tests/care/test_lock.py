@@ -21,7 +21,7 @@ NAME = "care-scheduler"
 
 
 def holder_of(db: Database) -> str | None:
-    with db.session() as session:
+    with db.reading() as session:
         row = session.get(ServiceLock, NAME)
         return row.holder if row else None
 
@@ -52,7 +52,7 @@ def check_stale_take_over(db: Database) -> None:
     assert lock.release(db, NAME, "new") is True
     lock.acquire(db, NAME, "third", MONDAY_9AM + timedelta(seconds=200), STALE)
     assert holder_of(db) == "third"
-    with db.session() as session:
+    with db.reading() as session:
         actions = list(session.scalars(select(AuditLog.action).where(AuditLog.entity_type == "service_lock")))
     assert actions == ["lock.acquired", "lock.taken_over", "lock.released", "lock.acquired"]
 

@@ -137,7 +137,7 @@ def test_nothing_is_reported_saved_when_the_commit_fails(care: CareServices, kit
             care.meals.place_order("conv-edith", kitchen["Casserole"], 1, at(1, 12))
     finally:
         event.remove(care.db.engine, "commit", refuse)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         assert session.scalar(select(func.count(Booking.id))) == 0
 
 
@@ -241,7 +241,7 @@ def test_change_time_moves_the_whole_window(care: CareServices, kitchen) -> None
     assert (moved.starts_at, moved.ends_at) == (at(2, 18), at(2, 18, 45))
     with pytest.raises(Unavailable):
         care.meals.change_time("conv-edith", order.reference, at(7, 12))
-    with care.db.session() as session:
+    with care.db.reading() as session:
         actions = session.scalars(select(AuditLog.action).where(AuditLog.entity_id == order.reference)).all()
     assert actions == ["booking.created", "booking.confirmed", "booking.rescheduled"]
 
@@ -270,7 +270,7 @@ def test_a_linked_relative_can_order_for_the_senior(care: CareServices, kitchen)
         "conv-edith", kitchen["Casserole"], 1, at(1, 12), created_by_conversation="conv-mary"
     )
 
-    with care.db.session() as session:
+    with care.db.reading() as session:
         booking = session.scalars(select(Booking).where(Booking.reference == order.reference)).one()
         assert booking.created_by.conversation_id == "conv-mary"
         assert booking.senior.conversation_id == "conv-edith"

@@ -15,7 +15,7 @@ from .helpers import add_meal_provider, at, register
 
 
 def _count(care: CareServices, model: type) -> int:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
@@ -121,7 +121,7 @@ def test_update_profile_changes_only_the_given_fields(care: CareServices) -> Non
     assert updated.phone == "+44 20 7946 0000"
     assert updated.voice_replies is True
     assert updated.dietary_needs == ("soft",)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "profile.updated")).one()
         assert json.loads(entry.detail) == {"fields": ["address", "phone", "voice_replies"]}
         assert "New Street" not in entry.detail
@@ -149,7 +149,7 @@ def test_withdrawing_consent_deletes_personal_data(care: CareServices) -> None:
 
     assert cancelled == 1
     assert care.people.find_by_conversation("conv-1") is None
-    with care.db.session() as session:
+    with care.db.reading() as session:
         assert session.scalar(select(func.count(SeniorProfile.person_id))) == 0
         person = session.scalars(select(Person)).one()
         assert person.display_name == ""

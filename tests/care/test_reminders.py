@@ -50,22 +50,22 @@ def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
 
 
 def deliveries(db: Database) -> list[ReminderDelivery]:
-    with db.session() as session:
+    with db.reading() as session:
         return list(session.scalars(select(ReminderDelivery).order_by(ReminderDelivery.id)))
 
 
 def escalations(db: Database) -> list[Escalation]:
-    with db.session() as session:
+    with db.reading() as session:
         return list(session.scalars(select(Escalation).order_by(Escalation.id)))
 
 
 def notifications(db: Database) -> list[Notification]:
-    with db.session() as session:
+    with db.reading() as session:
         return list(session.scalars(select(Notification).order_by(Notification.id)))
 
 
 def audit_actions(db: Database) -> list[str]:
-    with db.session() as session:
+    with db.reading() as session:
         return list(session.scalars(select(AuditLog.action).order_by(AuditLog.id)))
 
 
@@ -275,7 +275,7 @@ def test_a_relative_creates_for_the_linked_senior(care: CareServices, senior: st
     view = pill(care, relative)
 
     assert [r.reminder_id for r in care.reminders.list_for(senior)] == [view.reminder_id]
-    with care.db.session() as session:
+    with care.db.reading() as session:
         reminder = session.get(Reminder, view.reminder_id)
         assert reminder is not None
         assert reminder.created_by_id != reminder.senior_id
@@ -342,7 +342,7 @@ def test_the_database_refuses_a_second_row_for_a_due_time(care: CareServices, se
     due = care.reminders.due_deliveries(at(1, 20))[0]
 
     with pytest.raises(IntegrityError):
-        with care.db.session() as session:
+        with care.db.reading() as session:
             session.add(ReminderDelivery(reminder_id=due.reminder_id, due_at=due.due_at, status="pending",
                                          attempts=0, note=""))
 
@@ -350,7 +350,7 @@ def test_the_database_refuses_a_second_row_for_a_due_time(care: CareServices, se
 def test_a_process_with_stale_state_cannot_duplicate_a_due_time(care: CareServices, senior: str) -> None:
     view = pill(care)
     care.reminders.due_deliveries(at(1, 20))
-    with care.db.session() as session:  # as another process that read the reminder before it moved on
+    with care.db.reading() as session:  # as another process that read the reminder before it moved on
         reminder = session.get(Reminder, view.reminder_id)
         assert reminder is not None
         reminder.next_due_at = at(1, 20)
@@ -398,7 +398,7 @@ def test_withdrawing_consent_deletes_reminders_and_deliveries(
 
     care.people.withdraw_consent(senior)
 
-    with care.db.session() as session:
+    with care.db.reading() as session:
         assert [r.id for r in session.scalars(select(Reminder))] == [kept.reminder_id]
         assert session.scalars(select(ReminderDelivery)).all() == []
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "reminders.deleted")).one()
@@ -466,7 +466,7 @@ def test_a_relative_may_acknowledge(care: CareServices, senior: str, relative: s
     view = care.reminders.acknowledge(relative, delivery_id)
 
     assert view is not None and view.status == "acknowledged"
-    with care.db.session() as session:
+    with care.db.reading() as session:
         row = session.get(ReminderDelivery, delivery_id)
         assert row is not None and row.acknowledged_by_id != row.reminder.senior_id
 
@@ -719,7 +719,7 @@ def test_every_step_is_audited(care: CareServices, senior: str, clock: FakeClock
     care.reminders.snooze(senior, 5)
     care.reminders.acknowledge(senior, delivery_id)
 
-    with care.db.session() as session:
+    with care.db.reading() as session:
         counted = dict(session.execute(
             select(AuditLog.action, func.count()).where(AuditLog.entity_type == "reminder_delivery")
             .group_by(AuditLog.action)

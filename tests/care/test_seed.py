@@ -21,7 +21,7 @@ DISTRICTS = {"Riverside", "Old Town", "Hillcrest", "Parkview"}
 
 
 def _providers(db: Database) -> list[Provider]:
-    with db.session() as session:
+    with db.reading() as session:
         return list(session.scalars(
             select(Provider).options(
                 selectinload(Provider.districts),
@@ -91,6 +91,6 @@ def test_a_misspelt_demo_file_is_refused(tmp_path: Path, db: Database) -> None:
     )
     with pytest.raises(InvalidInput):
         load_demo_data(db, bad)
-    with db.session() as session:
+    with db.reading() as session:
         assert session.scalars(select(Offering)).all() == []
         assert session.scalars(select(Provider)).all() == []

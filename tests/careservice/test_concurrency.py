@@ -55,7 +55,7 @@ def seniors_with_pills(care: CareServices, clock: FakeClock, count: int) -> list
 
 
 def rows(db: Database) -> list[ReminderDelivery]:
-    with db.session() as session:
+    with db.reading() as session:
         return list(session.scalars(select(ReminderDelivery).order_by(ReminderDelivery.id)))
 
 
@@ -84,7 +84,7 @@ def test_200_due_reminders_are_delivered_exactly_once_by_8_workers(
     deliveries = rows(care.db)
     assert len(deliveries) == 200
     assert {(d.status, d.attempts, d.sent_at) for d in deliveries} == {("sent", 1, at(1, 20))}
-    with care.db.session() as session:
+    with care.db.reading() as session:
         assert session.scalar(
             select(func.count()).select_from(AuditLog).where(AuditLog.action == "reminder_delivery.sent")
         ) == 200
@@ -200,7 +200,7 @@ def test_notifications_are_sent_concurrently_and_once(
     edith = care.people.find_by_conversation("conv-edith")
     assert edith is not None
     ids.append(edith.person_id)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         for person_id in ids:
             enqueue(session, person_id, "booking_status", "EXTERNAL_booking_status", {"reference": "ML-7K3Q9"},
                     at=clock.now)
@@ -212,7 +212,7 @@ def test_notifications_are_sent_concurrently_and_once(
 
     assert trigger_counts(rasa) == Counter({c: 1 for c in people})
     assert rasa.max_in_flight > 1
-    with care.db.session() as session:
+    with care.db.reading() as session:
         assert {n.status for n in session.scalars(select(Notification))} == {"delivered"}
 
 
@@ -325,7 +325,7 @@ def test_notifications_are_not_held_up_by_a_wave_of_reminders(
         time.sleep(0.01)
     edith = care.people.find_by_conversation("conv-edith")
     assert edith is not None
-    with care.db.session() as session:
+    with care.db.reading() as session:
         enqueue(session, edith.person_id, "booking_status", "EXTERNAL_booking_status", {}, at=clock.now)
 
     while ("conv-edith", "EXTERNAL_booking_status") not in rasa.intents():

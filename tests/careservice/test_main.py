@@ -33,7 +33,7 @@ def service(db: Database, rasa_url: str) -> subprocess.Popen:
 
 
 def lock_holder(db: Database) -> str | None:
-    with db.session() as session:
+    with db.reading() as session:
         return session.scalar(select(ServiceLock.holder).where(ServiceLock.name == LOCK_NAME))
 
 

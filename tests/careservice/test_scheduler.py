@@ -59,7 +59,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 1.5) -> None:
 
 
 def rows(db: Database, model: type) -> list:
-    with db.session() as session:
+    with db.reading() as session:
         return list(session.scalars(select(model).order_by(*model.__table__.primary_key.columns)))
 
 
@@ -203,7 +203,7 @@ def test_unconfirmed_medication_reaches_relatives_then_coordinators(
 def test_notifications_are_delivered_with_their_intent(
     care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
 ) -> None:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         enqueue(session, senior_id(care), "booking_status", "EXTERNAL_booking_status", {"reference": "ML-7K3Q9"},
                 at=clock.now)
 
@@ -217,7 +217,7 @@ def test_notifications_are_delivered_with_their_intent(
 def test_failing_notifications_back_off_then_fail_and_escalate(
     care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
 ) -> None:
-    with care.db.session() as session:
+    with care.db.reading() as session:
         enqueue(session, senior_id(care), "booking_status", "EXTERNAL_booking_status", {}, at=clock.now)
     rasa.status = 503
     scheduler = make_scheduler(rasa.url)
@@ -272,7 +272,7 @@ def test_a_scheduler_that_lost_its_lock_stops(
 ) -> None:
     scheduler = make_scheduler(rasa.url)
     scheduler.start()
-    with care.db.session() as session:  # write first: the background jobs may commit meanwhile
+    with care.db.reading() as session:  # write first: the background jobs may commit meanwhile
         taken = session.execute(update(ServiceLock).where(ServiceLock.name == LOCK_NAME).values(holder="someone-else"))
         assert taken.rowcount == 1
 

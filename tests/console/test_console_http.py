@@ -116,7 +116,7 @@ def test_claim_note_and_resolve_flow_is_audited(console: Console) -> None:
 
     from assistant.care.models import AuditLog
 
-    with console.care.db.session() as session:
+    with console.care.db.reading() as session:
         actions = session.scalars(
             select(AuditLog.action).where(AuditLog.entity_id == reference).order_by(AuditLog.id)
         ).all()

@@ -112,22 +112,22 @@ def test_a_medication_reminder_comes_is_confirmed_and_a_missed_one_reaches_the_d
 
     # It is 8 o'clock: the care service delivers it into the chat, with Done and snooze buttons.
     now = datetime.now(timezone.utc)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         session.execute(update(Reminder).where(Reminder.id == reminder.reminder_id).values(next_due_at=now))
     said = running_stack.wait_for_bot_text(sender, "Reminder: Take my blood pressure pills", timeout=30)
     assert "press “Done”" in said, said
     replies = running_stack.say(sender, "done")
     assert "thank you" in texts(replies).lower(), texts(replies)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         statuses = list(session.scalars(select(ReminderDelivery.status).where(ReminderDelivery.reminder_id == reminder.reminder_id)))
     assert statuses == ["acknowledged"]
 
     # The next day nobody presses Done: after the escalation window the daughter hears of it.
     tomorrow = now + timedelta(seconds=1)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         session.execute(update(Reminder).where(Reminder.id == reminder.reminder_id).values(next_due_at=tomorrow))
     running_stack.wait_for_bot_text(sender, "Reminder: Take my blood pressure pills", timeout=30, times=2)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         delivery = session.scalars(
             select(ReminderDelivery).where(ReminderDelivery.reminder_id == reminder.reminder_id, ReminderDelivery.status == "sent")
         ).one()

@@ -134,7 +134,7 @@ def test_a_reminder_set_for_one_minute_ahead_arrives_in_the_open_page(running_st
     expect(log.locator(".msg.bot").last).to_contain_text("thank you")
 
     care = CareServices.from_url(running_stack.database_url)
-    with care.db.session() as session:
+    with care.db.reading() as session:
         from sqlalchemy import select
 
         from assistant.care.models import ReminderDelivery

@@ -161,7 +161,7 @@ def test_a_reminder_arrives_on_telegram_with_done_and_snooze_buttons(
     care = CareServices.from_url(running_stack.database_url)
     reminder = care.reminders.create(str(chat_id), "medication", "Take my heart pills", "every day at 8am")
     before = len(fake.calls_to(chat_id, "sendMessage"))
-    with care.db.session() as session:
+    with care.db.reading() as session:
         session.execute(
             update(Reminder).where(Reminder.id == reminder.reminder_id).values(next_due_at=datetime.now(timezone.utc))
         )

@@ -15,19 +15,31 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Collection, Final, Optional, TypeVar
+from typing import Callable, Collection, Final, Optional, TypeVar, Union
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from assistant.care import audit
-from assistant.care.clock import Clock, require_aware, utcnow
+from assistant.care.clock import Clock, require_aware, utcnow, zone
 from assistant.care.db import Database
-from assistant.care.errors import InvalidTransition, NotFound
-from assistant.care.models import Booking, BookingSlot
-from assistant.care.views import BookingView
-from assistant.care.vocabulary import BOOKING_STATUSES, FINAL_BOOKING_STATUSES
+from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
+from assistant.care.models import Booking, BookingSlot, Person
+from assistant.care.views import (
+    BookingRecord,
+    BookingView,
+    clean_day,
+    day_bounds,
+    record_id,
+)
+from assistant.care.vocabulary import (
+    BOOKING_KINDS,
+    BOOKING_STATUSES,
+    FINAL_BOOKING_STATUSES,
+    MEAL_BOOKING_KINDS,
+    MEAL_PROVIDER_KIND,
+)
 
 REFERENCE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH: Final = 5
@@ -260,6 +272,50 @@ def to_view(booking: Booking) -> BookingView:
     )
 
 
+def booking_record(booking: Booking) -> BookingRecord:
+    """Return what coordinators see of a booking (call inside its session)."""
+    view = to_view(booking)
+    senior = booking.senior
+    name = senior.profile.full_name if senior.profile is not None else senior.display_name
+    return BookingRecord(
+        reference=view.reference, kind=view.kind, status=view.status, senior_id=senior.id,
+        senior_name=name or f"person {senior.id}", provider_id=booking.provider_id,
+        provider_name=view.provider_name, item_name=view.item_name, quantity=view.quantity,
+        party_size=view.party_size, starts_at=view.starts_at, ends_at=view.ends_at,
+        recurrence=view.recurrence, price_cents=view.price_cents, fees_cents=view.fees_cents,
+        total_cents=view.total_cents, details=view.details, created_at=booking.created_at,
+        updated_at=booking.updated_at, next_statuses=tuple(TRANSITIONS[booking.status]),
+    )
+
+
+def clean_status(value: object) -> str:
+    """Return a booking status such as ``"done"``.
+
+    Raises:
+        InvalidInput: If it is not one of the booking statuses.
+    """
+    status = value.strip().lower() if isinstance(value, str) else ""
+    if status not in BOOKING_STATUSES:
+        raise InvalidInput(f"The status must be one of: {', '.join(BOOKING_STATUSES)}.", field="status")
+    return status
+
+
+def clean_booking_kind(value: object) -> tuple[str, ...]:
+    """Return the booking kinds meant by ``value``: one kind, or every meal kind for ``"meal"``.
+
+    Raises:
+        InvalidInput: If it is not a booking kind.
+    """
+    kind = value.strip().lower() if isinstance(value, str) else ""
+    if kind == MEAL_PROVIDER_KIND:
+        return tuple(MEAL_BOOKING_KINDS)
+    if kind not in BOOKING_KINDS:
+        raise InvalidInput(
+            f"The kind must be meal or one of: {', '.join(BOOKING_KINDS)}.", field="kind"
+        )
+    return (kind,)
+
+
 def find_for_senior(session: Session, senior_id: int, reference: str) -> Booking:
     """Return the senior's booking with this reference (any letter case).
 
@@ -332,6 +388,76 @@ class BookingService:
             if booking is None:
                 raise NotFound(f"There is no booking {normalise_reference(reference)}.")
             return to_view(booking)
+
+    def search(
+        self,
+        *,
+        status: Optional[str] = None,
+        kind: Optional[str] = None,
+        date_from: object = None,
+        date_to: object = None,
+        senior_id: Union[int, str, None] = None,
+        timezone: str = "Europe/London",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[BookingRecord], int]:
+        """Return one page of bookings (latest start first) for coordinators, and how many match.
+
+        Args:
+            status: Only this status.
+            kind: Only this kind (``"meal"``: every meal kind).
+            date_from: Only bookings starting on or after this day (``YYYY-MM-DD``) in ``timezone``.
+            date_to: Only bookings starting on or before this day.
+            senior_id: Only this senior's bookings.
+            timezone: The timezone the days are meant in.
+            offset: How many to skip.
+            limit: Page size, 1 to 500.
+
+        Raises:
+            InvalidInput: On an unknown status or kind, a bad date or senior id (with its ``field``).
+        """
+        query = select(Booking)
+        if status:
+            query = query.where(Booking.status == clean_status(status))
+        if kind:
+            query = query.where(Booking.kind.in_(clean_booking_kind(kind)))
+        start, end = day_bounds(
+            clean_day(date_from, "first day", field="from"), clean_day(date_to, "last day", field="to"),
+            zone(timezone), field="to",
+        )
+        if start is not None:
+            query = query.where(Booking.starts_at >= start)
+        if end is not None:
+            query = query.where(Booking.starts_at < end)
+        if senior_id not in (None, ""):
+            try:
+                query = query.where(Booking.senior_id == record_id(senior_id, ""))
+            except NotFound:
+                raise InvalidInput("The senior must be given by their number.", field="senior") from None
+        with self._db.reading() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.options(
+                    selectinload(Booking.senior).selectinload(Person.profile), selectinload(Booking.provider),
+                    selectinload(Booking.offering), selectinload(Booking.dish),
+                )
+                .order_by(Booking.starts_at.desc(), Booking.id.desc())
+                .offset(max(0, int(offset))).limit(min(500, max(1, int(limit))))
+            )
+            return [booking_record(b) for b in rows], int(total)
+
+    def record(self, reference: str) -> BookingRecord:
+        """Return one booking as coordinators see it.
+
+        Raises:
+            NotFound: If there is no such booking.
+        """
+        ref = normalise_reference(reference)
+        with self._db.reading() as session:
+            booking = session.scalar(select(Booking).where(Booking.reference == ref)) if ref else None
+            if booking is None:
+                raise NotFound("There is no such booking.")
+            return booking_record(booking)
 
     def set_status(self, reference: str, new_status: str, actor: str) -> BookingView:
         """Move a booking to ``new_status`` following the lifecycle.

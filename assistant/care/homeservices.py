@@ -30,8 +30,10 @@ from assistant.care.bookings import (
     KIND_PREFIX,
     SLOT_MINUTES,
     add_with_unique_reference,
+    booking_record,
     check_changeable,
     claim_slots,
+    clean_status,
     find_for_senior,
     free_slots,
     list_for_senior,
@@ -96,8 +98,9 @@ from assistant.care.slot_search import (
     opening_spans,
     service_option,
 )
-from assistant.care.validation import MAX_TEXT, clean_text
+from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_text
 from assistant.care.views import (
+    BookingRecord,
     BookingView,
     ComplaintView,
     EscalationView,
@@ -410,6 +413,30 @@ class HomeServiceService:
                     )
             view = to_view(booking)
         return view
+
+    def coordinator_status(self, reference: str, new_status: object, coordinator: str) -> BookingRecord:
+        """A coordinator moves a booking on (as :meth:`set_status`, audited with their name).
+
+        Args:
+            reference: The booking's reference.
+            new_status: The status asked for (checked here: unknown statuses are refused kindly).
+            coordinator: The coordinator's display name.
+
+        Raises:
+            InvalidInput: On an unknown status or an empty name.
+            NotFound: If there is no such booking.
+            InvalidTransition: If the move is not allowed.
+        """
+        status = clean_status(new_status)
+        name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
+        ref = normalise_reference(reference)
+        if not ref:
+            raise NotFound("There is no such booking.")
+        self.set_status(ref, status, audit.coordinator_actor(name))
+        with self._db.reading() as session:
+            booking = session.scalar(select(Booking).where(Booking.reference == ref))
+            assert booking is not None
+            return booking_record(booking)
 
     # ---- reviews and complaints --------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Any, Final, Iterable, Mapping, Optional, Sequence, Union
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -15,9 +15,11 @@ from assistant.care.db import Database
 from assistant.care.diets import normalise_dietary_needs
 from assistant.care.errors import InvalidInput, NotFound
 from assistant.care.hours import (
+    Hours,
     describe_hours,
     dumps_hours,
     loads_hours,
+    parse_hours_text,
     validate_hours,
 )
 from assistant.care.models import Dish, DishTag, Offering, Provider, ProviderDistrict
@@ -29,8 +31,16 @@ from assistant.care.validation import (
     clean_int,
     clean_phone,
     clean_text,
+    parse_price,
 )
-from assistant.care.views import MealOption, OfferingView, ProviderView
+from assistant.care.views import (
+    MealOption,
+    OfferingRecord,
+    OfferingView,
+    ProviderRecord,
+    ProviderView,
+    record_id,
+)
 from assistant.care.vocabulary import (
     DIETARY_TAGS,
     MEAL_MODES,
@@ -91,6 +101,159 @@ def meal_option(dish: Dish) -> MealOption:
         verified=provider.verified,
         rating=provider.rating,
     )
+
+
+def provider_record(provider: Provider) -> ProviderRecord:
+    """Return what coordinators see of a provider (call inside the session)."""
+    return ProviderRecord(
+        provider_id=provider.id, name=provider.name, kind=provider.kind, phone=provider.phone,
+        verified=provider.verified, active=provider.active, districts=provider.district_names,
+        opening_hours=describe_hours(loads_hours(provider.opening_hours)), score=provider.score,
+        review_count=provider.review_count, complaint_count=provider.complaint_count,
+        rating=provider.rating, rating_count=provider.rating_count,
+        flagged=provider.flagged_at is not None, flagged_at=provider.flagged_at,
+        flag_reason=provider.flag_reason, created_at=provider.created_at,
+        offerings=tuple(
+            OfferingRecord(o.id, o.mode, o.name, o.price_cents, o.duration_minutes, o.active)
+            for o in sorted(provider.offerings, key=lambda o: (o.name.lower(), o.id))
+        ),
+    )
+
+
+PROVIDER_FIELDS: Final = (
+    "name", "kind", "districts", "opening_hours", "phone", "verified", "active", "offering_prices",
+)
+"""What coordinators may set on a provider (the console's form and JSON API)."""
+
+_TRUE: Final = frozenset({"yes", "y", "true", "1", "on"})
+_FALSE: Final = frozenset({"no", "n", "false", "0", "off", ""})
+NOT_FOUND_MESSAGE: Final = "There is no such provider."
+HOURS_EXAMPLE: Final = 'Write opening hours like "mon-fri 08:00-18:00; sat 09:00-13:00", or "closed".'
+
+
+def clean_flag(value: object, label: str, *, field: str) -> bool:
+    """Return a yes/no answer as a bool (``True``, ``"yes"``, ``"on"``, ``"0"``...).
+
+    Raises:
+        InvalidInput: If it is neither yes nor no.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise InvalidInput(f"Please answer yes or no for {label}.", field=field)
+
+
+def clean_districts_input(value: object) -> list[str]:
+    """Return districts given as a list or as text separated by ``;`` or ``,``.
+
+    Raises:
+        InvalidInput: If there is no district, or one is too long.
+    """
+    if isinstance(value, str):
+        parts: list[Any] = value.replace(",", ";").split(";")
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        parts = list(value)
+    else:
+        raise InvalidInput("Give the districts as a list of names.", field="districts")
+    return _clean_districts(parts)
+
+
+def clean_hours_input(value: object) -> Hours:
+    """Return opening hours given as text (``"mon-fri 08:00-18:00; sat 09:00-13:00"``) or a mapping.
+
+    ``"closed"`` means never open (the provider is then never offered).
+
+    Raises:
+        InvalidInput: If they cannot be read.
+    """
+    if isinstance(value, Mapping):
+        try:
+            return validate_hours(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                'Give each weekday a list of [start, end] times, e.g. {"mon": [["08:00", "18:00"]]}.',
+                field="opening_hours",
+            ) from None
+    if not isinstance(value, str):
+        raise InvalidInput(HOURS_EXAMPLE, field="opening_hours")
+    text = value.strip()
+    if len(text) > MAX_TEXT:
+        raise InvalidInput("Those opening hours are too long.", field="opening_hours")
+    if text.lower() == "closed":
+        return {}
+    try:
+        return parse_hours_text(text)
+    except InvalidInput as error:
+        raise InvalidInput(f"{error.message} {HOURS_EXAMPLE}", field="opening_hours") from None
+
+
+def _clean_prices(value: object) -> dict[int, int]:
+    """Return offering prices given as ``{offering_id: "12.50"}``, in cents."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput("Give offering prices as offering id to price.", field="offering_prices")
+    prices: dict[int, int] = {}
+    for key, price in value.items():
+        try:
+            offering_id = record_id(key, "")
+        except NotFound:
+            raise InvalidInput(f"{key!r} is not an offering id.", field="offering_prices") from None
+        if isinstance(price, bool) or not isinstance(price, (str, int, float)) or str(price).strip() == "":
+            raise InvalidInput("Each offering needs a price such as 12.50.", field="offering_prices")
+        cents = parse_price(price, field="offering_prices")
+        if cents > 10**7:
+            raise InvalidInput("That price is too high.", field="offering_prices")
+        prices[offering_id] = cents
+    return prices
+
+
+def clean_provider_input(data: Mapping[str, object], *, partial: bool) -> dict[str, Any]:
+    """Check what a coordinator sent for a provider; return the cleaned values.
+
+    Args:
+        data: Field name to value (see :data:`PROVIDER_FIELDS`); text or JSON values.
+        partial: An edit (only the fields given change) rather than a new provider.
+
+    Raises:
+        InvalidInput: On an unknown field, or a missing or wrong value (with its ``field``).
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInput("Send the provider's fields as an object.", field="body")
+    for key in data:
+        if key not in PROVIDER_FIELDS:
+            raise InvalidInput(f"{str(key)[:60]!r} is not a field of a provider.", field=str(key)[:60])
+    if not partial:
+        for key in ("name", "kind", "districts", "opening_hours"):
+            if key not in data:
+                raise InvalidInput(f"Please give the provider's {key.replace('_', ' ')}.", field=key)
+    cleaned: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("name", "kind", "phone") and value is not None and not isinstance(value, str):
+            raise InvalidInput(f"The {key} must be text.", field=key)
+        if key == "name":
+            cleaned[key] = clean_text(value, "provider name", MAX_NAME, field="name")  # type: ignore[arg-type]
+        elif key == "kind":
+            cleaned[key] = _clean_kind(value)  # type: ignore[arg-type]
+        elif key == "districts":
+            cleaned[key] = clean_districts_input(value)
+        elif key == "opening_hours":
+            cleaned[key] = clean_hours_input(value)
+        elif key == "phone":
+            cleaned[key] = clean_phone(value)  # type: ignore[arg-type]
+        elif key in ("verified", "active"):
+            cleaned[key] = clean_flag(value, f"{key} provider" if key == "verified" else "active", field=key)
+        elif key == "offering_prices":
+            cleaned[key] = _clean_prices(value)
+    return cleaned
+
+
+def _check_unique(session: Session, name: str, kind: str, exclude_id: Optional[int] = None) -> None:
+    """Refuse a second provider with the same name (any case) and kind."""
+    query = select(Provider.id).where(func.lower(Provider.name) == name.lower(), Provider.kind == kind)
+    if exclude_id is not None:
+        query = query.where(Provider.id != exclude_id)
+    if session.scalar(query) is not None:
+        raise InvalidInput(f"{name} is already in the registry.", field="name")
 
 
 def _serving(district: str) -> Select:
@@ -541,3 +704,135 @@ class RegistryService:
                 )
             view = provider_view(provider)
         return view
+
+    # ---- coordinators: search, look at, add and edit ------------------------------------------
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        kind: Optional[str] = None,
+        district: Optional[str] = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[ProviderRecord], int]:
+        """Return one page of providers (active or not) by name, and how many match.
+
+        Args:
+            text: Part of the name (any letter case); empty matches all.
+            kind: Only this kind of provider.
+            district: Only providers serving this district.
+            offset: How many to skip.
+            limit: Page size, 1 to 500.
+
+        Raises:
+            InvalidInput: On an unknown kind or a too long search text.
+        """
+        query = select(Provider)
+        name = clean_text(text, "search text", MAX_NAME, field="q", required=False)
+        if name:
+            escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(func.lower(Provider.name).like(f"%{escaped}%", escape="\\"))
+        if kind:
+            query = query.where(Provider.kind == _clean_kind(kind))
+        if district:
+            place = clean_text(district, "district", MAX_NAME, field="district")
+            query = query.where(Provider.id.in_(_serving(place)))
+        with self._db.reading() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.options(selectinload(Provider.districts), selectinload(Provider.offerings))
+                .order_by(func.lower(Provider.name), Provider.id)
+                .offset(max(0, int(offset))).limit(min(500, max(1, int(limit))))
+            )
+            return [provider_record(p) for p in rows], int(total)
+
+    def record(self, provider_id: Union[int, str]) -> ProviderRecord:
+        """Return one provider with its reputation and offerings.
+
+        Raises:
+            NotFound: If there is no such provider (or the id is not a number).
+        """
+        pid = record_id(provider_id, NOT_FOUND_MESSAGE)
+        with self._db.reading() as session:
+            provider = session.get(Provider, pid)
+            if provider is None:
+                raise NotFound(NOT_FOUND_MESSAGE)
+            return provider_record(provider)
+
+    def create(self, data: Mapping[str, object], *, actor: str) -> ProviderRecord:
+        """Add a provider from a coordinator's form or API call (see :func:`clean_provider_input`).
+
+        Raises:
+            InvalidInput: On a missing, wrong or duplicate value.
+        """
+        values = clean_provider_input(data, partial=False)
+        if values.get("offering_prices"):
+            raise InvalidInput("A new provider has no offerings yet.", field="offering_prices")
+        with self._db.session() as session:
+            _check_unique(session, values["name"], values["kind"])
+            provider = create_provider(
+                session, name=values["name"], kind=values["kind"], districts=values["districts"],
+                phone=values.get("phone"), verified=values.get("verified", False),
+                opening_hours=values["opening_hours"], active=values.get("active", True), actor=actor,
+            )
+            record = provider_record(provider)
+        return record
+
+    def edit(self, provider_id: Union[int, str], data: Mapping[str, object], *, actor: str) -> ProviderRecord:
+        """Change some of a provider's fields (only those given); audited with the changed names.
+
+        Raises:
+            NotFound: If there is no such provider or offering.
+            InvalidInput: On a wrong or duplicate value, or a kind change of a provider with offerings.
+        """
+        pid = record_id(provider_id, NOT_FOUND_MESSAGE)
+        values = clean_provider_input(data, partial=True)
+        with self._db.session() as session:
+            provider = session.get(Provider, pid)
+            if provider is None:
+                raise NotFound(NOT_FOUND_MESSAGE)
+            before = provider_record(provider)
+            name, kind = values.get("name", provider.name), values.get("kind", provider.kind)
+            if kind != provider.kind and (provider.offerings or provider.dishes):
+                raise InvalidInput(
+                    "This provider already has offerings, so its kind cannot change. Add a new provider instead.",
+                    field="kind",
+                )
+            if (name.lower(), kind) != (provider.name.lower(), provider.kind):
+                _check_unique(session, name, kind, exclude_id=provider.id)
+            provider.name, provider.kind = name, kind
+            _apply_provider_fields(
+                session, provider,
+                districts=values.get("districts", provider.district_names),
+                phone=values["phone"] if "phone" in values else provider.phone,
+                verified=values.get("verified", provider.verified),
+                opening_hours=values.get("opening_hours", loads_hours(provider.opening_hours)),
+                rating=provider.rating, rating_count=provider.rating_count,
+                active=values.get("active", provider.active),
+            )
+            offerings = {o.id: o for o in provider.offerings}
+            for offering_id, cents in values.get("offering_prices", {}).items():
+                offering = offerings.get(offering_id)
+                if offering is None:
+                    raise NotFound(f"This provider has no offering {offering_id}.", field="offering_prices")
+                if offering.price_cents != cents:
+                    update_offering(
+                        session, offering, actor=actor, mode=offering.mode, name=offering.name,
+                        price_cents=cents, description=offering.description,
+                        duration_minutes=offering.duration_minutes,
+                    )
+            session.flush()
+            after = provider_record(provider)
+            changed = [
+                f for f in ("name", "kind", "districts", "opening_hours", "phone", "verified", "active")
+                if getattr(before, f) != getattr(after, f)
+            ]
+            if changed:
+                detail: dict[str, Any] = {"fields": changed}
+                if "verified" in changed:
+                    detail["verified"] = after.verified
+                if "active" in changed:
+                    detail["active"] = after.active
+                audit.record(session, actor, "provider.updated", "provider", provider.id, **detail)
+            return after

@@ -1,10 +1,14 @@
 """The coordinators' web console: a Sanic app with server-rendered Jinja2 pages.
 
 Every page and API call needs a signed session cookie of an active coordinator account;
-every form that changes something carries a CSRF token. The handlers stay thin: the work
-is done by :class:`~assistant.care.escalations.EscalationService` and
-:class:`~assistant.care.coordinators.CoordinatorService`, run in a thread pool so the
-database and argon2 never block the event loop.
+every form that changes something carries a CSRF token, every JSON call that changes
+something the same token in the ``X-CSRF-Token`` header (``GET /api/session`` tells it).
+The handlers stay thin: the work is done by the care domain
+(:class:`~assistant.care.escalations.EscalationService`,
+:class:`~assistant.care.coordinators.CoordinatorService`, the registry, bookings, the people
+directory and the audit log reader), run in a thread pool so the database and argon2 never
+block the event loop. The escalation pages live here; the registry, bookings, people, audit
+and the rest of the JSON API in the ``*_routes`` modules beside this one.
 """
 
 from __future__ import annotations
@@ -21,19 +25,41 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
+from sanic.exceptions import SanicException
 from sanic.request import Request
-from sanic.response import HTTPResponse, html, json as json_response, redirect
+from sanic.response import HTTPResponse, html, redirect
+from sanic.response import json as json_response
 
+from assistant.care import CareServices
+from assistant.care.audit import AuditLogReader
 from assistant.care.clock import Clock, utcnow
 from assistant.care.coordinators import CoordinatorService, CoordinatorView, LoginFailed
-from assistant.care.errors import CareError, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from assistant.care.directory import PeopleDirectory
+from assistant.care.errors import (
+    CareError,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+)
 from assistant.care.escalations import EscalationService
-from assistant.care.views import EscalationView
+from assistant.care.views import EscalationView, format_price
+from assistant.console import (
+    api_routes,
+    booking_routes,
+    openapi,
+    people_routes,
+    registry_routes,
+)
+from assistant.console.kit import Kit
 from assistant.console.security import Signer, same
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "care_console_session"
 LOGIN_COOKIE = "care_console_login"
+CSRF_HEADER = "X-CSRF-Token"
+"""The header carrying the session's CSRF token on JSON calls that change something."""
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_SECONDS = 12 * 3600
 PAGE_SIZE = 50
 SSE_POLL_SECONDS = 0.5
@@ -74,6 +100,8 @@ class ConsoleDeps:
     signer: Signer
     clock: Clock = utcnow
     timezone: str = "Europe/London"
+    care: Optional[CareServices] = None
+    """The care services behind the registry, bookings, people and audit pages (off when None)."""
 
 
 def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
@@ -96,8 +124,10 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    templates.filters["local"] = lambda value: value.astimezone(zone).strftime("%d %b %H:%M")
+    templates.filters["local"] = lambda value: value.astimezone(zone).strftime("%d %b %H:%M") if value else ""
+    templates.filters["price"] = format_price
     app.static("/static", str(HERE / "static"), name="static")
+    people = PeopleDirectory(deps.care.db, clock=deps.clock) if deps.care is not None else None
 
     async def call(fn: Callable[..., T], *args: Any) -> T:
         """Run blocking domain code in the default thread pool."""
@@ -154,7 +184,13 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
             if found is None:
                 return unauthenticated(request)
             user, csrf = found
-            if request.method == "POST" and not same(request.form.get("csrf"), csrf):
+            if request.method in CHANGING_METHODS and wants_json(request):
+                if not same(request.headers.get(CSRF_HEADER), csrf):
+                    return json_response({
+                        "error": "csrf", "field": CSRF_HEADER,
+                        "message": f"Send the session's CSRF token in the {CSRF_HEADER} header (GET /api/session).",
+                    }, status=403)
+            elif request.method in CHANGING_METHODS and not same(request.form.get("csrf"), csrf):
                 return render("error.html", 403, user=user, csrf=csrf,
                               message="This form has expired. Please go back, reload the page and try again.")
             request.ctx.user = user
@@ -162,6 +198,11 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
             return await handler(request, *args, **kwargs)
 
         return wrapper
+
+    kit = Kit(
+        care=deps.care, people=people, audit=AuditLogReader(deps.care.db, deps.timezone),
+        templates=templates, authenticated=authenticated, timezone=deps.timezone,
+    ) if deps.care is not None and people is not None else None
 
     @app.middleware("response")
     async def security_headers(request: Request, response: HTTPResponse) -> None:
@@ -174,10 +215,24 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
     async def care_error(request: Request, error: CareError) -> HTTPResponse:
         status = _status(error)
         if wants_json(request):
-            return json_response({"error": error.kind, "message": error.message}, status=status)
+            return json_response({"error": error.kind, "message": error.message, "field": error.field}, status=status)
         found = await current_user(request)
         user, csrf = found if found else (None, "")
         return render("error.html", status, user=user, csrf=csrf, message=error.message)
+
+    @app.exception(SanicException)
+    async def http_error(request: Request, error: SanicException) -> HTTPResponse:
+        """Unknown paths and methods: JSON for the API, a page for people (never a stack trace)."""
+        status = int(getattr(error, "status_code", 500) or 500)
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+        message = {404: "There is no such page.", 405: "That method is not allowed here."}.get(
+            status, "Sorry, that request could not be handled."
+        )
+        if wants_json(request):
+            return json_response({"error": kind, "message": message, "field": None}, status=status)
+        found = await current_user(request)
+        user, csrf = found if found else (None, "")
+        return render("error.html", status, user=user, csrf=csrf, message=message)
 
     @app.get("/login")
     async def login_form(request: Request) -> HTTPResponse:
@@ -235,9 +290,10 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
     async def detail_page(request: Request, reference: str, status: int = 200, error: str = "") -> HTTPResponse:
         item = await call(deps.escalations.get, reference)
         notes = await call(deps.coordinators.notes, reference)
+        person_id = await call(people.person_of_escalation, reference) if people is not None else None
         return render(
             "escalation.html", status, user=request.ctx.user, csrf=request.ctx.csrf,
-            item=_row(item, deps.clock()), notes=notes, error=error,
+            item=_row(item, deps.clock()), notes=notes, error=error, person_id=person_id,
         )
 
     async def act(request: Request, reference: str, fn: Callable[..., Any], *args: Any) -> HTTPResponse:
@@ -326,6 +382,26 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
                 idle = 0.0
             await asyncio.sleep(SSE_POLL_SECONDS)
         await response.eof()
+
+    @app.get("/api/session")
+    @authenticated
+    async def api_session(request: Request) -> HTTPResponse:
+        """Who is signed in, and the CSRF token JSON calls that change something must send."""
+        user = request.ctx.user
+        return json_response({
+            "username": user.username, "display_name": user.display_name,
+            "csrf_token": request.ctx.csrf, "csrf_header": CSRF_HEADER,
+        })
+
+    @app.get("/api/openapi.json")
+    @authenticated
+    async def api_openapi(request: Request) -> HTTPResponse:
+        """The OpenAPI 3.0 description of this API."""
+        return json_response(openapi.document())
+
+    if kit is not None:
+        for module in (registry_routes, booking_routes, people_routes, api_routes):
+            module.register(app, kit)
 
     @app.before_server_stop
     async def stop_streams(app: Sanic, _loop: Any) -> None:

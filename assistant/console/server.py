@@ -12,9 +12,9 @@ from typing import Any, Optional
 
 from sanic import Sanic
 
+from assistant.care import CareServices
 from assistant.care.coordinators import CoordinatorService
 from assistant.care.db import Database
-from assistant.care.escalations import EscalationService
 from assistant.console.app import ConsoleDeps, create_app
 from assistant.console.security import Signer, load_secret
 from assistant.settings import STATE_DIR, Settings
@@ -27,11 +27,13 @@ def build_app(settings: Settings, db: Optional[Database] = None, *, name: str = 
     """Build the console app from the settings (the database schema must exist)."""
     database = db or Database(settings.database_url)
     signer = Signer(load_secret(settings.console_secret, SECRET_FILE))
+    care = CareServices(database, timezone=settings.timezone)
     deps = ConsoleDeps(
-        escalations=EscalationService(database),
+        escalations=care.escalations,
         coordinators=CoordinatorService(database),
         signer=signer,
         timezone=settings.timezone,
+        care=care,
     )
     return create_app(deps, name=name)
 

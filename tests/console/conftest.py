@@ -76,7 +76,9 @@ def start_console(tmp: Path, name: str) -> tuple[BackgroundServer, Console, Data
     coordinators = CoordinatorService(db, hasher=FAST_HASHER)
     coordinators.create("alice", "Alice Smith", PASSWORD)
     coordinators.create("bob", "Bob <b>Jones</b>", PASSWORD)
-    deps = ConsoleDeps(care.escalations, coordinators, Signer(b"test-secret-" * 3), timezone="Europe/London")
+    deps = ConsoleDeps(
+        care.escalations, coordinators, Signer(b"test-secret-" * 3), timezone="Europe/London", care=care
+    )
     server = BackgroundServer(create_app(deps, name=f"{name}_{uuid.uuid4().hex[:8]}")).start()
     return server, Console(server.url, care, coordinators), db
 

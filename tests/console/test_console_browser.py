@@ -92,3 +92,38 @@ def test_coordinator_sees_a_new_emergency_live_and_handles_it(live: Console, pag
     page.goto(f"{live.url}/")
     expect(page.locator(f'#queue tr[data-reference="{reference}"]')).to_have_count(0)
     assert dialogs == [] and outside == []
+
+
+def test_coordinator_verifies_a_provider_from_the_navigation(live: Console, page) -> None:
+    from playwright.sync_api import expect
+
+    from assistant.care.hours import parse_hours_text
+
+    provider = live.care.registry.add_provider(
+        "Browser <b>Broom</b>", "cleaning", ["Riverside"], opening_hours=parse_hours_text("mon-fri 08:00-18:00"),
+    )
+    errors: list[str] = []
+    page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+
+    page.goto(f"{live.url}/login")
+    page.fill("#username", "bob")
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.click("nav.main >> text=Providers")
+    expect(page).to_have_url(f"{live.url}/providers")
+    page.fill("input[name=q]", "broom")
+    page.click("#provider-search button")
+    link = page.locator(f'#providers tr[data-provider="{provider.provider_id}"] a')
+    expect(link).to_have_text("Browser <b>Broom</b>")
+    link.click()
+    expect(page.locator("#verified-state")).to_have_text("no")
+    page.check("#verified")
+    page.click("#save-provider")
+    expect(page.locator(".saved")).to_have_text("Saved.")
+    expect(page.locator("#verified-state")).to_have_text("yes")
+    assert live.care.registry.record(provider.provider_id).verified is True
+    for name in ("Queue", "Bookings", "People", "Audit"):
+        expect(page.locator("nav.main").get_by_text(name, exact=True)).to_be_visible()
+    page.click("nav.main >> text=Audit")
+    expect(page.locator("#audit tbody tr").first.locator(".action")).to_have_text("provider.updated")
+    assert errors == []

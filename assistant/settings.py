@@ -47,6 +47,9 @@ class Settings:
     care_tick_seconds: int = field(
         default_factory=lambda: _env_int("ASSISTANT_CARE_TICK_SECONDS", 15)
     )
+    care_notify_seconds: int = field(
+        default_factory=lambda: _env_int("ASSISTANT_CARE_NOTIFY_SECONDS", 1)
+    )
     care_lock_stale_seconds: int = field(
         default_factory=lambda: _env_int("ASSISTANT_CARE_LOCK_STALE_SECONDS", 90)
     )

@@ -24,6 +24,8 @@ from assistant.care.errors import (
 from assistant.care.escalations import EscalationService
 from assistant.care.family import FamilyService
 from assistant.care.homeservices import HomeServiceService
+from assistant.care.handoffs import HandoffService
+from assistant.care.invites import InviteService
 from assistant.care.meals import MealService
 from assistant.care.people import PeopleService
 from assistant.care.registry import RegistryService
@@ -61,7 +63,9 @@ class CareServices:
         self.bookings: BookingService = BookingService(db, clock=clock)
         self.escalations: EscalationService = EscalationService(db, clock=clock)
         self.reminders: ReminderService = ReminderService(db, clock=clock)
-        self.family: FamilyService = FamilyService(db)
+        self.family: FamilyService = FamilyService(db, clock=clock)
+        self.invites: InviteService = InviteService(db, clock=clock)
+        self.handoffs: HandoffService = HandoffService(db, clock=clock)
         self.emergencies: EmergencyService = EmergencyService(db, clock=clock)
 
     @classmethod

@@ -85,7 +85,40 @@ def escalation_view(escalation: Escalation) -> EscalationView:
         claimed_by=escalation.claimed_by,
         resolved_at=escalation.resolved_at,
         outcome=escalation.outcome,
+        handoff_by=escalation.handoff_by,
+        handoff_at=escalation.handoff_at,
     )
+
+
+# Told to the user's conversation during a handoff (assistant.care.handoffs).
+STARTED_INTENT: Final = "EXTERNAL_handoff_started"
+MESSAGE_INTENT: Final = "EXTERNAL_coordinator_message"
+ENDED_INTENT: Final = "EXTERNAL_handoff_ended"
+
+
+def end_handoff(session: Session, escalation: Escalation, name: str, now: datetime) -> None:
+    """Hand a held conversation back to the assistant (inside the caller's transaction); the user is told."""
+    if escalation.handoff_by is None:
+        return
+    coordinator = escalation.handoff_by
+    escalation.handoff_by = None
+    escalation.handoff_at = None
+    tell_conversation(session, escalation, "handoff_ended", ENDED_INTENT, {"coordinator": coordinator},
+                      f"{coordinator} has left the chat.", now)
+    audit.record(session, audit.coordinator_actor(name), "escalation.handoff_ended", "escalation",
+                 escalation.reference, at=now)
+
+
+def tell_conversation(
+    session: Session, escalation: Escalation, kind: str, intent: str, entities: dict[str, str], text: str,
+    now: datetime,
+) -> None:
+    """Queue a message for the escalation's conversation (its person, or the bare conversation)."""
+    person_id = escalation.person_id or session.scalar(
+        select(Person.id).where(Person.conversation_id == escalation.conversation_id)
+    )
+    enqueue(session, person_id, kind, intent, {**entities, "reference": escalation.reference}, text=text,
+            at=now, conversation_id=escalation.conversation_id)
 
 
 ANSWER_INTENT: Final = "EXTERNAL_consultation_answer"
@@ -274,11 +307,11 @@ class EscalationService:
             person_id = escalation.person_id or session.scalar(
                 select(Person.id).where(Person.conversation_id == escalation.conversation_id)
             )
-            if person_id is not None:
+            if person_id is not None or escalation.conversation_id:
                 enqueue(
                     session, person_id, "consultation_answer", ANSWER_INTENT,
                     {"text": body, "consultant": name, "reference": escalation.reference},
-                    text=body, at=now,
+                    text=body, at=now, conversation_id=escalation.conversation_id,
                 )
             view = escalation_view(escalation)
         return view
@@ -309,6 +342,7 @@ def _resolve(escalation: Escalation, name: str, outcome: str, now: datetime) -> 
     escalation.outcome = outcome
     session = object_session(escalation)
     assert session is not None
+    end_handoff(session, escalation, name, now)
     audit.record(
         session, audit.coordinator_actor(name), "escalation.resolved", "escalation",
         escalation.reference, at=now,

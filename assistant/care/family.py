@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Optional
 
+from sqlalchemy import select
+
+from assistant.care import audit
+from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
-from assistant.care.errors import NotAllowed, NotRegistered
-from assistant.care.notifications import relatives_of
-from assistant.care.people import acting_for, profile_view
+from assistant.care.errors import NotAllowed, NotFound, NotRegistered
+from assistant.care.invites import UNLINKED_INTENT
+from assistant.care.models import Person, RelativeLink
+from assistant.care.notifications import enqueue, relatives_of
+from assistant.care.people import (
+    acting_for,
+    person_by_conversation,
+    profile_view,
+    require_senior,
+)
 from assistant.care.views import ProfileView
 
 
@@ -21,15 +33,90 @@ class Acting:
     is_relative: bool
 
 
+@dataclass(frozen=True)
+class FamilyMember:
+    """One link, seen from one side: the relative (for a senior) or the senior (for a relative)."""
+
+    link_id: int
+    name: str
+    relationship: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Family:
+    """Who a conversation is linked with, and from which side."""
+
+    is_senior: bool
+    members: list[FamilyMember]
+
+
 class FamilyService:
     """Looks up the senior behind a conversation and the family around them.
 
     Args:
         db: The database.
+        clock: Returns the current aware time.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
         self._db = db
+        self._clock = clock
+
+    def family(self, conversation_id: str) -> Family:
+        """A senior's linked relatives, or the seniors a relative helps (oldest link first).
+
+        Raises:
+            NotRegistered: If the conversation is neither a senior's nor a relative's.
+        """
+        with self._db.reading() as session:
+            person = person_by_conversation(session, conversation_id)
+            if person is None or person.role not in ("senior", "relative"):
+                raise NotRegistered()
+            is_senior = person.role == "senior"
+            if is_senior:
+                require_senior(session, conversation_id)
+            own, other = (RelativeLink.senior_id, RelativeLink.relative_id) if is_senior else (
+                RelativeLink.relative_id, RelativeLink.senior_id)
+            rows = session.execute(
+                select(RelativeLink, Person).join(Person, Person.id == other)
+                .where(own == person.id).order_by(RelativeLink.id)
+            )
+            members = [
+                # The relationship is the relative's to the senior, so it is shown to the senior only.
+                FamilyMember(link.id, _full_name(member), link.relationship if is_senior else "", link.created_at)
+                for link, member in rows
+                if is_senior or (member.profile is not None and member.profile.consent_care_data)
+            ]
+            return Family(is_senior, members)
+
+    def remove(self, conversation_id: str, link_id: object) -> FamilyMember:
+        """End a link: the senior removes a relative, or a relative stops helping. The other side is told.
+
+        Raises:
+            NotRegistered: If the conversation is neither a senior's nor a relative's.
+            NotFound: If the link does not exist or is not this conversation's.
+        """
+        now = self._clock()
+        with self._db.session() as session:
+            person = person_by_conversation(session, conversation_id)
+            if person is None or person.role not in ("senior", "relative"):
+                raise NotRegistered()
+            link = session.get(RelativeLink, _link_id(link_id))
+            if link is None or person.id not in (link.senior_id, link.relative_id):
+                raise NotFound("I can't find that person among your family links. It may already be removed.")
+            other = session.get(Person, link.relative_id if person.id == link.senior_id else link.senior_id)
+            assert other is not None
+            removed = FamilyMember(link.id, _full_name(other), link.relationship, link.created_at)
+            enqueue(
+                session, other.id, "family_unlinked", UNLINKED_INTENT,
+                {"relative_name": _full_name(person).split()[0]},
+                text=f"{_full_name(person)} ended the family link.", at=now,
+            )
+            audit.record(session, audit.person_actor(person.id), "relative.unlinked", "relative_link", link.id,
+                         at=now, senior_id=link.senior_id, relative_id=link.relative_id)
+            session.delete(link)
+            return removed
 
     def acting(self, conversation_id: str) -> Optional[Acting]:
         """The senior this conversation acts for (their own, or a linked relative's), or None."""
@@ -56,3 +143,15 @@ class FamilyService:
                 name = person.profile.full_name if person.profile is not None else person.display_name
                 names.append((name or "your relative").split()[0])
             return names
+
+
+def _full_name(person: Person) -> str:
+    name = person.profile.full_name if person.profile is not None else person.display_name
+    return name or "Your relative"
+
+
+def _link_id(value: object) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise NotFound("I can't find that person among your family links.") from None

@@ -34,6 +34,7 @@ from assistant.care.vocabulary import (
     DIETARY_TAGS,
     ESCALATION_KINDS,
     ESCALATION_STATUSES,
+    INVITE_STATUSES,
     MEAL_TYPES,
     NOTIFICATION_STATUSES,
     PROVIDER_KINDS,
@@ -125,6 +126,33 @@ class RelativeLink(Base):
     )
     relationship: Mapped[str] = Column(String(60), nullable=False, default="")
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class FamilyInvite(Base):
+    """A one-time code a senior gives a relative so the relative can ask to be linked.
+
+    Only a hash of the code is stored. The relative who uses it is recorded, and the link
+    is made only when the senior confirms.
+    """
+
+    __tablename__ = "family_invites"
+    __table_args__ = (CheckConstraint(_one_of("status", INVITE_STATUSES), name="status"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    senior_id: Mapped[int] = Column(
+        Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    relationship: Mapped[str] = Column(String(60), nullable=False, default="")
+    status: Mapped[str] = Column(String(20), nullable=False, default="open")
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    relative_id: Mapped[Optional[int]] = Column(
+        Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=True
+    )
+    relative_name: Mapped[str] = Column(String(120), nullable=False, default="")
+    claimed_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    decided_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
 
 
 class Provider(Base):
@@ -372,6 +400,9 @@ class Escalation(Base):
     claimed_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
     resolved_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
     outcome: Mapped[Optional[str]] = Column(Text, nullable=True)
+    # Set while a coordinator talks in the user's chat (the assistant stays silent there).
+    handoff_by: Mapped[Optional[str]] = Column(String(120), nullable=True)
+    handoff_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
 
 
 class AuditLog(Base):
@@ -399,13 +430,16 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint(_one_of("status", NOTIFICATION_STATUSES), name="status"),
+        CheckConstraint("person_id IS NOT NULL OR conversation_id IS NOT NULL", name="recipient"),
         Index("ix_notifications_due", "status", "deliver_after"),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
-    person_id: Mapped[int] = Column(
-        Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    # A known person, or (for someone not registered, e.g. in a handoff) only their conversation.
+    person_id: Mapped[Optional[int]] = Column(
+        Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=True, index=True
     )
+    conversation_id: Mapped[Optional[str]] = Column(String(255), nullable=True)
     kind: Mapped[str] = Column(String(40), nullable=False)
     intent: Mapped[str] = Column(String(80), nullable=False)
     entities_json: Mapped[str] = Column("entities", Text, nullable=False, default="{}")

@@ -26,28 +26,32 @@ RETRY_BASE: Final = timedelta(seconds=10)
 
 def enqueue(
     session: Session,
-    person_id: int,
+    person_id: Optional[int],
     kind: str,
     intent: str,
     entities: Optional[dict[str, Any]] = None,
     *,
     text: str = "",
     at: Optional[datetime] = None,
+    conversation_id: Optional[str] = None,
 ) -> Notification:
     """Add a notification for ``person_id`` to ``session`` (sent once the transaction commits).
 
     Args:
         session: The session holding the change the notification is about.
-        person_id: Who is told.
+        person_id: Who is told; None for someone known only by ``conversation_id``.
         kind: What it is about, e.g. ``"booking_status"``.
         intent: The ``EXTERNAL_...`` intent the care service triggers in the person's conversation.
         entities: Entities sent with the intent (JSON-serialisable).
         text: A plain-text version, for logs and channels without Rasa.
         at: Deliver no earlier than this (default: now).
+        conversation_id: The conversation to deliver to when there is no person row.
     """
+    if person_id is None and not conversation_id:
+        raise ValueError("a notification needs a person or a conversation")
     when = require_aware(at, "at") if at is not None else utcnow()
     notification = Notification(
-        person_id=person_id, kind=kind, intent=intent, text=text,
+        person_id=person_id, conversation_id=None if person_id is not None else conversation_id, kind=kind, intent=intent, text=text,
         status="pending", created_at=when, deliver_after=when, attempts=0,
     )
     notification.entities = dict(entities or {})

@@ -148,6 +148,25 @@ def acting_for(
     return senior, senior.profile, person
 
 
+def link_in_session(
+    session: Session, senior: Person, relative: Person, relationship: str, at: datetime
+) -> RelativeLink:
+    """Link ``relative`` to ``senior`` (or update the relationship of an existing link), audited."""
+    link = session.scalar(
+        select(RelativeLink).where(RelativeLink.senior_id == senior.id, RelativeLink.relative_id == relative.id)
+    )
+    if link is None:
+        link = RelativeLink(senior_id=senior.id, relative_id=relative.id, created_at=at)
+        session.add(link)
+    link.relationship = relationship
+    session.flush()
+    audit.record(
+        session, audit.person_actor(senior.id), "relative.linked", "relative_link", link.id,
+        at=at, senior_id=senior.id, relative_id=relative.id,
+    )
+    return link
+
+
 def served_districts(session: Session) -> list[str]:
     """Return the districts served by any active provider, sorted."""
     query = (
@@ -404,20 +423,7 @@ class PeopleService:
                 session.add(relative)
             relative.display_name = relative_name
             session.flush()
-            link = session.scalar(
-                select(RelativeLink).where(
-                    RelativeLink.senior_id == senior.id, RelativeLink.relative_id == relative.id
-                )
-            )
-            if link is None:
-                link = RelativeLink(senior_id=senior.id, relative_id=relative.id, created_at=now)
-                session.add(link)
-            link.relationship = relationship
-            session.flush()
-            audit.record(
-                session, audit.person_actor(senior.id), "relative.linked", "relative_link", link.id,
-                at=now, senior_id=senior.id, relative_id=relative.id,
-            )
+            link_in_session(session, senior, relative, relationship, now)
 
     def known_districts(self) -> list[str]:
         """Return the districts served by any active provider, sorted."""

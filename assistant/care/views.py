@@ -166,6 +166,8 @@ class EscalationView:
     claimed_by: Optional[str] = None
     resolved_at: Optional[datetime] = None
     outcome: Optional[str] = None
+    handoff_by: Optional[str] = None
+    handoff_at: Optional[datetime] = None
 
 
 @dataclass(frozen=True)

@@ -56,5 +56,8 @@ DELIVERY_STATUSES: Final = ("pending", "sent", "acknowledged", "snoozed", "misse
 
 NOTIFICATION_STATUSES: Final = ("pending", "delivered", "failed")
 
+INVITE_STATUSES: Final = ("open", "pending", "accepted", "declined", "expired", "revoked")
+"""Life of a family invite: made by the senior, used by a relative, then confirmed or declined."""
+
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys in ``datetime.weekday()`` order (0 = Monday)."""

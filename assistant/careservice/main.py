@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rasa-token", default=settings.rasa_token or None, help="Rasa's --auth-token")
     parser.add_argument("--tick-seconds", type=float, default=float(settings.care_tick_seconds),
                         help="how often the jobs poll the database")
+    parser.add_argument("--notify-seconds", type=float, default=float(settings.care_notify_seconds),
+                        help="how often the notification outbox is polled (coordinator replies, alerts)")
     parser.add_argument("--stale-after", type=float, default=float(settings.care_lock_stale_seconds),
                         help="seconds after which a silent care service's lock may be taken over")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for Rasa")
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     delivery = RasaDelivery(args.rasa_url, token=args.rasa_token, timeout=args.timeout)
     scheduler = CareScheduler(
         db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after),
-        workers=args.workers,
+        workers=args.workers, notify_seconds=args.notify_seconds,
     )
     try:
         scheduler.start()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
@@ -26,7 +26,7 @@ class OutboxItem:
     """A notification to send now."""
 
     notification_id: int
-    person_id: int
+    person_id: Optional[int]
     conversation_id: Optional[str]
     kind: str
     intent: str
@@ -51,8 +51,8 @@ class Outbox:
         """Return pending notifications whose ``deliver_after`` has come, oldest first."""
         now = require_aware(now, "now")
         query = (
-            select(Notification, Person.conversation_id)
-            .join(Person, Person.id == Notification.person_id)
+            select(Notification, func.coalesce(Person.conversation_id, Notification.conversation_id))
+            .outerjoin(Person, Person.id == Notification.person_id)
             .where(Notification.status == "pending", Notification.deliver_after <= now)
             .order_by(Notification.deliver_after, Notification.id)
             .limit(BATCH)
@@ -93,13 +93,14 @@ class Outbox:
                              notification.id, at=now, attempts=notification.attempts)
                 return notification.status
             notification.status = "failed"
-            person = session.get(Person, notification.person_id)
-            assert person is not None
+            person = session.get(Person, notification.person_id) if notification.person_id is not None else None
+            who = (f"{person.display_name or 'person'} (person {person.id})" if person is not None
+                   else f"conversation {notification.conversation_id}")
             escalation = open_escalation(
                 session, "failed_delivery", person,
-                f"Could not deliver a '{notification.kind}' message to {person.display_name or 'person'} "
-                f"(person {person.id}) after {notification.attempts} attempts: {reason}. "
-                f"Message: {notification.text[:500]}", now,
+                f"Could not deliver a '{notification.kind}' message to {who} after {notification.attempts} "
+                f"attempts: {reason}. Message: {notification.text[:500]}", now,
+                conversation_id=None if person is not None else notification.conversation_id,
             )
             audit.record(session, audit.ASSISTANT, "notification.failed", "notification", notification.id,
                          at=now, attempts=notification.attempts, escalation=escalation.reference)

@@ -62,6 +62,9 @@ class CareScheduler:
         stale_after: A lock whose heartbeat is older than this may be taken over.
         holder: This process's name in the lock (unique by default).
         workers: How many requests to Rasa may be in flight at once.
+        notify_seconds: How often the notification outbox is polled (default: every second, or
+            ``tick_seconds`` if shorter): a coordinator's reply or an emergency alert must not
+            wait for the next reminders tick.
     """
 
     def __init__(
@@ -74,9 +77,10 @@ class CareScheduler:
         stale_after: timedelta = timedelta(seconds=90),
         holder: Optional[str] = None,
         workers: int = DEFAULT_WORKERS,
+        notify_seconds: Optional[float] = None,
     ) -> None:
-        if tick_seconds <= 0:
-            raise ValueError("tick_seconds must be positive")
+        if tick_seconds <= 0 or (notify_seconds is not None and notify_seconds <= 0):
+            raise ValueError("tick_seconds and notify_seconds must be positive")
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.db: Database = db
@@ -84,6 +88,7 @@ class CareScheduler:
         self.reminders: ReminderService = ReminderService(db, clock=clock)
         self.outbox: Outbox = Outbox(db, clock=clock)
         self.tick_seconds: float = tick_seconds
+        self.notify_seconds: float = min(tick_seconds, 1.0) if notify_seconds is None else notify_seconds
         self.stale_after: timedelta = stale_after
         self.holder: str = holder or lock.new_holder()
         self.workers: int = workers
@@ -364,13 +369,14 @@ class CareScheduler:
     def _build(self) -> BackgroundScheduler:
         """Create the APScheduler with one interval job per table it polls.
 
-        Reminders run on an executor of their own: a long wave of them does not hold up
-        escalations and notifications (both run in one other thread, one after the other).
+        Reminders, escalations and notifications each run on an executor of their own: a long
+        wave of reminders does not hold up a coordinator's reply, which is polled every
+        ``notify_seconds``.
         """
         scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(1), "reminders": ThreadPoolExecutor(1),
-                       "heartbeat": ThreadPoolExecutor(1)},
+                       "notifications": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.tick_seconds * 2))},
         )
@@ -379,7 +385,7 @@ class CareScheduler:
         jobs: list[tuple[str, Callable[[], object], float, str]] = [
             (JOB_REMINDERS, self._deliver_reminders_and_plan, self.tick_seconds, "reminders"),
             (JOB_ESCALATIONS, self.escalate_overdue, self.tick_seconds, "default"),
-            (JOB_NOTIFICATIONS, self.deliver_notifications, self.tick_seconds, "default"),
+            (JOB_NOTIFICATIONS, self.deliver_notifications, self.notify_seconds, "notifications"),
             (JOB_HEARTBEAT, self.heartbeat, beat, "heartbeat"),
         ]
         for job_id, func, seconds, executor in jobs:

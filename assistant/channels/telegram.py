@@ -114,9 +114,10 @@ COMMAND_PAYLOADS = {
     "repeat": "/repeat",
     "again": "/repeat",
     "stop": "/stop",
+    "invite": "/invite_relative",
+    "family": "/list_family",
 }
-# Family linking lands later (it needs a schema change); these answer kindly meanwhile.
-FAMILY_COMMANDS = frozenset({"invite", "link", "family"})
+MAX_CODE_CHARS = 20
 VOICE_ON_WORDS = frozenset({"on", "yes", "1", "true", "start"})
 VOICE_OFF_WORDS = frozenset({"off", "no", "0", "false", "stop"})
 
@@ -136,10 +137,6 @@ VOICE_ON_REPLY = (
 VOICE_OFF_REPLY = "Voice replies are off. To hear my answers again, send /voice on."
 VOICE_QUESTION = "Would you like to hear my answers as voice messages too?"
 VOICE_UNAVAILABLE_REPLY = "I'm sorry, voice messages are not available here. I will keep writing."
-FAMILY_SOON_REPLY = (
-    "Linking a family member to your account is coming soon. Until then, a care "
-    "coordinator can help you with it."
-)
 STICKER_REPLY = (
     "Thank you! I can only read words, not stickers. Please tell me in a few words what "
     "you need, or send /help."
@@ -470,8 +467,12 @@ class TelegramInput(InputChannel):
     ) -> None:
         user: Optional[User] = update.effective_user
         metadata: Dict[str, Any] = {"telegram": {"update_id": update.update_id}}
-        if user is not None and user.language_code:
-            metadata["telegram"]["language_code"] = user.language_code
+        if user is not None:
+            if user.language_code:
+                metadata["telegram"]["language_code"] = user.language_code
+            # The name Telegram shows for the sender: a relative using a family code is introduced by it.
+            metadata["telegram"]["first_name"] = (user.first_name or "")[:60]
+            metadata["telegram"]["last_name"] = (user.last_name or "")[:60]
         if button_title:
             metadata["button_title"] = button_title
         message = UserMessage(
@@ -532,18 +533,12 @@ class TelegramInput(InputChannel):
             await self._to_rasa(update, chat_id, COMMAND_PAYLOADS[command.name], on_new_message)
         elif command.name == "voice":
             await self._voice_command(chat_id, command.argument.lower())
-        elif command.name in FAMILY_COMMANDS:
-            await self._family_command(update, chat_id, command, on_new_message)
+        elif command.name == "link":
+            await self._to_rasa(update, chat_id, link_payload(command.argument), on_new_message)
         else:
             # Not one of ours: let the assistant read the words ("/cancel" → "cancel").
             words = " ".join(part for part in (command.name.replace("_", " "), command.argument) if part)
             await self._to_rasa(update, chat_id, words, on_new_message)
-
-    async def _family_command(
-        self, update: Update, chat_id: int, command: Command, on_new_message: MessageHandler
-    ) -> None:
-        """``/invite``, ``/link CODE`` and ``/family``: family linking is not built yet."""
-        await self._say(chat_id, FAMILY_SOON_REPLY, [self.rasa_choice(chat_id, TALK_TO_PERSON)])
 
     async def _voice_command(self, chat_id: int, argument: str) -> None:
         if self.voice is None:
@@ -749,3 +744,9 @@ class TelegramInput(InputChannel):
             await self.stop()
 
         return telegram
+
+
+def link_payload(argument: str) -> str:
+    """``/link K7M-4QP`` as a Rasa payload carrying the code (JSON-escaped); without a code, just the intent."""
+    code = "".join(argument.split())[:MAX_CODE_CHARS]
+    return f"/link_account{json.dumps({'invite_code': code})}" if code else "/link_account"

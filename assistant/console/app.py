@@ -43,6 +43,7 @@ from assistant.care.errors import (
     NotFound,
 )
 from assistant.care.escalations import EscalationService
+from assistant.care.handoffs import HandoffService
 from assistant.care.views import EscalationView, format_price
 from assistant.console import (
     api_routes,
@@ -53,6 +54,11 @@ from assistant.console import (
 )
 from assistant.console.kit import Kit
 from assistant.console.security import Signer, same
+from assistant.console.transcript import (
+    TranscriptLine,
+    TranscriptSource,
+    TranscriptUnavailable,
+)
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "care_console_session"
@@ -102,6 +108,8 @@ class ConsoleDeps:
     timezone: str = "Europe/London"
     care: Optional[CareServices] = None
     """The care services behind the registry, bookings, people and audit pages (off when None)."""
+    transcripts: Optional[TranscriptSource] = None
+    """Where conversation transcripts are read (Rasa's HTTP API); no transcript when None."""
 
 
 def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
@@ -291,10 +299,23 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
         item = await call(deps.escalations.get, reference)
         notes = await call(deps.coordinators.notes, reference)
         person_id = await call(people.person_of_escalation, reference) if people is not None else None
+        lines, transcript_error = await transcript_of(item)
         return render(
             "escalation.html", status, user=request.ctx.user, csrf=request.ctx.csrf,
             item=_row(item, deps.clock()), notes=notes, error=error, person_id=person_id,
+            handoff_by=item.handoff_by, lines=lines, transcript_error=transcript_error,
         )
+
+    async def transcript_of(item: EscalationView) -> tuple[list[TranscriptLine], str]:
+        """The conversation's newest lines, or an explanation of why there are none."""
+        if not item.conversation_id:
+            return [], "This escalation has no conversation."
+        if deps.transcripts is None:
+            return [], "Transcripts are not available here."
+        try:
+            return await call(deps.transcripts.lines, item.conversation_id), ""
+        except TranscriptUnavailable:
+            return [], "The conversation could not be loaded just now (the assistant is not answering)."
 
     async def act(request: Request, reference: str, fn: Callable[..., Any], *args: Any) -> HTTPResponse:
         """Run an action on an escalation; on a refusal show the page again with the reason."""
@@ -326,6 +347,40 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
     async def answer(request: Request, reference: str) -> HTTPResponse:
         return await act(request, reference, deps.escalations.answer, reference,
                          request.ctx.user.display_name, request.form.get("text") or "")
+
+    @app.post("/escalations/<reference:str>/join")
+    @authenticated
+    async def join(request: Request, reference: str) -> HTTPResponse:
+        return await act(request, reference, handoffs().join, reference, request.ctx.user.display_name)
+
+    @app.post("/escalations/<reference:str>/reply")
+    @authenticated
+    async def reply(request: Request, reference: str) -> HTTPResponse:
+        return await act(request, reference, handoffs().reply, reference,
+                         request.ctx.user.display_name, request.form.get("text") or "")
+
+    @app.post("/escalations/<reference:str>/handback")
+    @authenticated
+    async def handback(request: Request, reference: str) -> HTTPResponse:
+        return await act(request, reference, handoffs().hand_back, reference, request.ctx.user.display_name)
+
+    def handoffs() -> HandoffService:
+        if deps.care is None:
+            raise NotAllowed("Talking in the user's chat is not available here.")
+        return deps.care.handoffs
+
+    @app.get("/api/escalations/<reference:str>/transcript")
+    @authenticated
+    async def api_transcript(request: Request, reference: str) -> HTTPResponse:
+        item = await call(deps.escalations.get, reference)
+        lines, problem = await transcript_of(item)
+        return json_response({
+            "reference": item.reference, "handoff_by": item.handoff_by, "available": not problem,
+            "message": problem,
+            "lines": [{"speaker": line.speaker, "text": line.text,
+                       "at": line.at.isoformat() if line.at else None,
+                       "time": line.at.astimezone(zone).strftime("%H:%M") if line.at else ""} for line in lines],
+        })
 
     @app.get("/api/escalations")
     @authenticated

@@ -144,6 +144,11 @@ def _schemas() -> dict[str, Any]:
         "Escalation": {"type": "object", "properties": {
             "reference": text, "kind": text, "priority": integer, "status": text, "summary": text,
             "created_at": when, "claimed_by": maybe, "outcome": maybe, "url": text}},
+        "Transcript": {"type": "object", "properties": {
+            "reference": text, "handoff_by": maybe, "available": {"type": "boolean"}, "message": text,
+            "lines": {"type": "array", "items": {"type": "object", "properties": {
+                "speaker": {"type": "string", "enum": ["user", "assistant", "coordinator"]},
+                "text": text, "at": when, "time": text}}}}},
     }
 
 
@@ -161,6 +166,9 @@ def document() -> dict[str, Any]:
             "The open escalation queue, most urgent first", _ok("One page", _page("Escalation")), WINDOW)},
         "/api/escalations/{reference}": {"get": _get(
             "One escalation with its notes", _ok("The escalation", _ref("Escalation")), [escalation], not_found=True)},
+        "/api/escalations/{reference}/transcript": {"get": _get(
+            "The newest lines of the escalation's conversation, read from the assistant (available is false "
+            "when it cannot be reached)", _ok("The transcript", _ref("Transcript")), [escalation], not_found=True)},
         "/api/providers": {
             "get": _get("Search the registry by name, kind and district", _ok("One page", _page("Provider")),
                         [_query("q", "Part of the name."), _query("kind", "A provider kind."),

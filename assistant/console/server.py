@@ -17,6 +17,7 @@ from assistant.care.coordinators import CoordinatorService
 from assistant.care.db import Database
 from assistant.console.app import ConsoleDeps, create_app
 from assistant.console.security import Signer, load_secret
+from assistant.console.transcript import TranscriptSource
 from assistant.settings import STATE_DIR, Settings
 
 SECRET_FILE = STATE_DIR / "console-secret"
@@ -34,6 +35,7 @@ def build_app(settings: Settings, db: Optional[Database] = None, *, name: str = 
         signer=signer,
         timezone=settings.timezone,
         care=care,
+        transcripts=TranscriptSource(settings.rasa_base_url, settings.rasa_token),
     )
     return create_app(deps, name=name)
 

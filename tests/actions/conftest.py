@@ -65,6 +65,7 @@ def make_tracker(
     events: Optional[list[dict[str, Any]]] = None,
     channel: str = "webchat",
     extracted: Optional[dict[str, Any]] = None,
+    metadata: Optional[dict[str, Any]] = None,
 ) -> Tracker:
     """A real Tracker as Rasa sends it to the action server.
 
@@ -82,6 +83,7 @@ def make_tracker(
         "entities": [
             {"entity": e[0], "value": e[1]} if isinstance(e, tuple) else e for e in (entities or [])
         ],
+        "metadata": metadata or {},
     }
     history = list(events or []) + [
         {"event": "user", "text": text, "parse_data": latest, "input_channel": channel}

@@ -134,3 +134,11 @@ def test_an_answer_is_not_sent_twice_or_by_someone_else(care: CareServices) -> N
         care.escalations.answer(ticket.reference, "Sam", "   ")
     with care.db.reading() as session:
         assert len(session.scalars(select(Notification)).all()) == 1
+
+
+def test_an_answer_reaches_someone_who_never_registered_by_their_conversation(care: CareServices) -> None:
+    ticket = care.escalations.open("consultation", "guest-7", "legal question: my pension")
+    care.escalations.answer(ticket.reference, "Sam", "You can ask the pension service for a forecast.")
+    with care.db.reading() as session:
+        [note] = session.scalars(select(Notification)).all()
+        assert (note.person_id, note.conversation_id, note.intent) == (None, "guest-7", "EXTERNAL_consultation_answer")

@@ -214,6 +214,28 @@ def test_notifications_are_delivered_with_their_intent(
     assert [(n.status, n.attempts) for n in rows(care.db, Notification)] == [("delivered", 1)]
 
 
+def test_a_guest_known_only_by_conversation_is_reached_and_a_failure_is_escalated(
+    care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
+) -> None:
+    with care.db.session() as session:
+        enqueue(session, None, "coordinator_message", "EXTERNAL_coordinator_message", {"message": "hi"},
+                at=clock.now, conversation_id="guest-9")
+        enqueue(session, None, "coordinator_message", "EXTERNAL_coordinator_message", {"message": "again"},
+                at=clock.now, conversation_id="guest-9")
+    scheduler = make_scheduler(rasa.url)
+    scheduler.run_once()
+    assert rasa.intents() == [("guest-9", "EXTERNAL_coordinator_message")] * 2
+
+    with care.db.session() as session:
+        enqueue(session, None, "handoff_ended", "EXTERNAL_handoff_ended", {}, at=clock.now, conversation_id="guest-9")
+    rasa.status = 503
+    for _ in range(200):
+        scheduler.run_once()
+        clock.advance(seconds=5)
+    [escalation] = rows(care.db, Escalation)
+    assert escalation.kind == "failed_delivery" and escalation.conversation_id == "guest-9"
+
+
 def test_failing_notifications_back_off_then_fail_and_escalate(
     care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
 ) -> None:

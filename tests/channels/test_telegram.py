@@ -32,7 +32,6 @@ from assistant.channels.telegram import (
     CONTACT_OWN_QUESTION,
     ERROR_REPLY,
     EXPIRED_BUTTON_REPLY,
-    FAMILY_SOON_REPLY,
     LISTEN_REPLY,
     LOCATION_REPLY,
     NOT_SAVED_REPLY,
@@ -59,6 +58,7 @@ from assistant.voice import Speech
 from tests.channels.fake_telegram import (
     CHAT_ID,
     TOKEN,
+    USER,
     FakeTelegram,
     callback_update,
     message_update,
@@ -478,6 +478,12 @@ async def test_an_unknown_button_gets_a_kind_reply(start: Start) -> None:
         ("/stop", "/stop"),
         ("/start@helper_test_bot", "/greet"),
         ("/cancel my lunch", "cancel my lunch"),
+        ("/invite", "/invite_relative"),
+        ("/family", "/list_family"),
+        ("/link k7m-4qp", '/link_account{"invite_code": "k7m-4qp"}'),
+        ("/link K7M 4QP", '/link_account{"invite_code": "K7M4QP"}'),
+        ('/link "}{/x', '/link_account{"invite_code": "\\"}{/x"}'),
+        ("/link", "/link_account"),
     ],
 )
 async def test_commands_become_intents(start: Start, command: str, payload: str) -> None:
@@ -486,17 +492,13 @@ async def test_commands_become_intents(start: Start, command: str, payload: str)
     assert served.texts_to_rasa() == [payload]
 
 
-@pytest.mark.parametrize("command", ["/invite", "/link AB12CD", "/family"])
-async def test_family_commands_are_coming_soon(start: Start, command: str) -> None:
+async def test_a_relative_is_introduced_by_the_name_telegram_shows(start: Start) -> None:
     served = await start()
-    await served.send(message_update(command))
-    assert served.agent.received == []
-    [call] = served.fake.called("sendMessage")
-    assert call.params["text"] == FAMILY_SOON_REPLY
-    [[person]] = keyboard(call)
-    assert person["text"] == "Talk to a person"
-    await served.send(callback_update(person["callback_data"]))
-    assert served.texts_to_rasa() == ["/talk_to_human"]
+    await served.send(message_update("/link K7M-4QP"))
+    [message] = served.agent.received
+    assert message.text == '/link_account{"invite_code": "K7M-4QP"}'
+    assert (message.metadata["telegram"]["first_name"], message.metadata["telegram"]["last_name"]) == (
+        USER["first_name"], USER.get("last_name", ""))
 
 
 async def test_the_assistant_failing_gets_an_apology(start: Start) -> None:

@@ -6,7 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 import requests
@@ -18,6 +18,7 @@ from assistant.care.db import Database
 from assistant.console.app import ConsoleDeps, create_app
 from assistant.console.security import Signer
 from assistant.console.server import BackgroundServer
+from assistant.console.transcript import TranscriptSource
 
 PASSWORD = "correct horse battery"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -68,7 +69,9 @@ class Client:
         return self.post("/login", {"username": username, "password": password, "csrf": token, "next": "/"})
 
 
-def start_console(tmp: Path, name: str) -> tuple[BackgroundServer, Console, Database]:
+def start_console(
+    tmp: Path, name: str, transcripts: Optional[TranscriptSource] = None
+) -> tuple[BackgroundServer, Console, Database]:
     """Build a database with two accounts and serve a console on a free port."""
     db = Database(f"sqlite:///{tmp / 'console.db'}", durable=False)
     db.upgrade()
@@ -77,7 +80,8 @@ def start_console(tmp: Path, name: str) -> tuple[BackgroundServer, Console, Data
     coordinators.create("alice", "Alice Smith", PASSWORD)
     coordinators.create("bob", "Bob <b>Jones</b>", PASSWORD)
     deps = ConsoleDeps(
-        care.escalations, coordinators, Signer(b"test-secret-" * 3), timezone="Europe/London", care=care
+        care.escalations, coordinators, Signer(b"test-secret-" * 3), timezone="Europe/London", care=care,
+        transcripts=transcripts,
     )
     server = BackgroundServer(create_app(deps, name=f"{name}_{uuid.uuid4().hex[:8]}")).start()
     return server, Console(server.url, care, coordinators), db

@@ -187,3 +187,30 @@ def test_a_consultants_answer_reaches_the_users_chat(running_stack: RunningStack
     care.escalations.answer(ticket.reference, "Sam Hill", "Yes: write to the Malta pensions office with the death certificate.")
     told = running_stack.wait_for_bot_text(sender, "Malta pensions office", timeout=30)
     assert "Sam Hill" in told and ticket.reference in told, told
+
+
+def test_mum_invites_her_daughter_who_links_with_the_code_once_mum_allows_it(
+    running_stack: RunningStack, sender: str
+) -> None:
+    register(running_stack, sender)
+    replies = running_stack.say(sender, "I want my daughter to help me")
+    reply = texts(replies)
+    match = re.search(r"family code: ([A-Z0-9]{3}-[A-Z0-9]{3})", reply)
+    assert match, reply + log_tail(running_stack, "actions")
+    daughter = sender + "-daughter"
+
+    reply = texts(running_stack.say(daughter, f"hello, my mum gave me this code {match.group(1).lower()}"))
+    assert "I've asked Mary to confirm" in reply, reply
+    care = CareServices.from_url(running_stack.database_url)
+    assert care.family.acting(daughter) is None, "nothing is shared before mum says yes"
+
+    asked = running_stack.wait_for_bot_text(sender, "has used your family code", timeout=30)
+    assert "Your daughter" in asked, asked
+    reply = texts(running_stack.say(sender, "yes"))
+    assert "can now help you" in reply, reply
+    running_stack.wait_for_bot_text(daughter, "has allowed you to help", timeout=30)
+
+    reply = texts(running_stack.say(daughter, "who am I helping"))
+    assert "Mary Jones" in reply, reply
+    reply = texts(running_stack.say(sender, "who is linked to my account"))
+    assert "Your daughter" in reply and "(daughter)" not in reply, reply

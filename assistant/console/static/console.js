@@ -62,3 +62,51 @@
     if (item.sla === "emergency") { alertFor(item); }
   });
 })();
+
+// Escalation page: the conversation's transcript refreshes itself every two seconds.
+(function () {
+  "use strict";
+  var section = document.getElementById("conversation");
+  var list = document.getElementById("transcript");
+  if (!section || !list || !window.fetch) { return; }
+  var url = "/api/escalations/" + encodeURIComponent(section.dataset.reference) + "/transcript";
+  var shown = "";
+
+  function line(item) {
+    var li = document.createElement("li");
+    li.className = "line " + item.speaker;
+    var who = document.createElement("span");
+    who.className = "who";
+    who.textContent = item.speaker;
+    var when = document.createElement("span");
+    when.className = "when";
+    when.textContent = item.time;
+    var said = document.createElement("span");
+    said.className = "said";
+    said.textContent = item.text;
+    li.appendChild(who);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(when);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(said);
+    return li;
+  }
+
+  function refresh() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data || !data.available) { return; }
+        var key = JSON.stringify(data.lines);
+        if (key === shown) { return; }
+        shown = key;
+        while (list.firstChild) { list.removeChild(list.firstChild); }
+        data.lines.forEach(function (item) { list.appendChild(line(item)); });
+        list.scrollTop = list.scrollHeight;
+      })
+      .catch(function () { /* the next refresh tries again */ });
+  }
+
+  list.scrollTop = list.scrollHeight;  // the newest lines first in view
+  setInterval(refresh, 2000);
+})();

@@ -1,0 +1,141 @@
+"""Human handoff: a coordinator joins the user's own chat, talks, and hands it back.
+
+While a coordinator holds a conversation the assistant stays silent there (the dialogue's
+:class:`~assistant.dialogue.handoff_policy.HandoffPolicy` reads the ``handoff_by`` slot set
+when the user is told a person has joined); emergencies are still answered at once.
+
+Everything said to the user goes through the outbox, in the same transaction as the change:
+``EXTERNAL_handoff_started``, ``EXTERNAL_coordinator_message`` and ``EXTERNAL_handoff_ended``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.care import audit
+from assistant.care.clock import Clock, utcnow
+from assistant.care.db import Database
+from assistant.care.errors import InvalidInput, InvalidTransition
+from assistant.care.escalations import (
+    ACTIVE_STATUSES,
+    MESSAGE_INTENT,
+    STARTED_INTENT,
+    EscalationService,
+    end_handoff,
+    escalation_view,
+    tell_conversation,
+)
+from assistant.care.models import Escalation, EscalationNote
+from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_text
+from assistant.care.views import EscalationView
+
+
+class HandoffService:
+    """Lets a coordinator talk in a user's chat in place of the assistant.
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time.
+    """
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def join(self, reference: str, coordinator: str) -> EscalationView:
+        """The coordinator joins the escalation's conversation (claiming it); the user is told who joined.
+
+        Raises:
+            NotFound: If there is no such escalation.
+            InvalidTransition: If it is resolved, handled by someone else, or another coordinator
+                is already talking in that conversation.
+            InvalidInput: If the escalation has no conversation to join.
+        """
+        name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
+        now = self._clock()
+        with self._db.session() as session:
+            escalation = EscalationService._find(session, reference)
+            if escalation.status not in ACTIVE_STATUSES:
+                raise InvalidTransition(f"{escalation.reference} is already resolved.")
+            if escalation.status == "claimed" and escalation.claimed_by != name:
+                raise InvalidTransition(f"{escalation.reference} is handled by {escalation.claimed_by}.")
+            if not escalation.conversation_id:
+                raise InvalidInput("This escalation has no conversation to join.", field="reference")
+            if escalation.handoff_by == name:
+                return escalation_view(escalation)
+            holder = self._holder(session, escalation.conversation_id)
+            if holder is not None and holder.id != escalation.id:
+                raise InvalidTransition(
+                    f"{holder.handoff_by} is already talking in this conversation ({holder.reference})."
+                )
+            if escalation.status == "open":
+                escalation.status = "claimed"
+                escalation.claimed_by = name
+                escalation.claimed_at = now
+                audit.record(session, audit.coordinator_actor(name), "escalation.claimed", "escalation",
+                             escalation.reference, at=now)
+            escalation.handoff_by = name
+            escalation.handoff_at = now
+            tell_conversation(session, escalation, "handoff_started", STARTED_INTENT, {"coordinator": name},
+                  f"{name} has joined the chat.", now)
+            audit.record(session, audit.coordinator_actor(name), "escalation.handoff_started", "escalation",
+                         escalation.reference, at=now)
+            return escalation_view(escalation)
+
+    def reply(self, reference: str, coordinator: str, text: str) -> EscalationView:
+        """Send the coordinator's message into the user's chat; it is also kept as a note.
+
+        Raises:
+            NotFound: If there is no such escalation.
+            InvalidTransition: If this coordinator has not joined the conversation.
+            InvalidInput: If the message is empty or too long.
+        """
+        name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
+        body = clean_text(text, "message", MAX_TEXT, field="message")
+        now = self._clock()
+        with self._db.session() as session:
+            escalation = EscalationService._find(session, reference)
+            if escalation.handoff_by != name:
+                raise InvalidTransition("Please join the conversation before you reply in it.")
+            tell_conversation(session, escalation, "coordinator_message", MESSAGE_INTENT,
+                  {"coordinator": name, "message": body}, body, now)
+            session.add(EscalationNote(escalation_id=escalation.id, coordinator=name,
+                                       text=f"Said in the chat: {body}", created_at=now))
+            audit.record(session, audit.coordinator_actor(name), "escalation.handoff_message", "escalation",
+                         escalation.reference, at=now)
+            return escalation_view(escalation)
+
+    def hand_back(self, reference: str, coordinator: str) -> EscalationView:
+        """Give the conversation back to the assistant; the user is told the person has left.
+
+        Raises:
+            NotFound: If there is no such escalation.
+            InvalidTransition: If nobody, or someone else, holds the conversation.
+        """
+        name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
+        now = self._clock()
+        with self._db.session() as session:
+            escalation = EscalationService._find(session, reference)
+            if escalation.handoff_by is None:
+                raise InvalidTransition("The assistant already has this conversation.")
+            if escalation.handoff_by != name:
+                raise InvalidTransition(f"{escalation.handoff_by} is talking in this conversation.")
+            end_handoff(session, escalation, name, now)
+            return escalation_view(escalation)
+
+    def holder(self, conversation_id: str) -> Optional[EscalationView]:
+        """The escalation whose coordinator holds this conversation, or None."""
+        with self._db.reading() as session:
+            escalation = self._holder(session, conversation_id)
+            return escalation_view(escalation) if escalation is not None else None
+
+    @staticmethod
+    def _holder(session: Session, conversation_id: str) -> Optional[Escalation]:
+        return session.scalar(
+            select(Escalation).where(
+                Escalation.conversation_id == conversation_id, Escalation.handoff_by.is_not(None)
+            ).limit(1)
+        )

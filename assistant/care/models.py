@@ -403,6 +403,8 @@ class Escalation(Base):
     # Set while a coordinator talks in the user's chat (the assistant stays silent there).
     handoff_by: Mapped[Optional[str]] = Column(String(120), nullable=True)
     handoff_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    # When an emergency was posted to the coordinators' Telegram chat (None: not yet, or not one).
+    chat_alerted_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
 
 
 class AuditLog(Base):

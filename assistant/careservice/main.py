@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from assistant.settings import load_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assistant.care.db import Database
+    from assistant.careservice.coordinator_chat import CoordinatorChat
 
 log = logging.getLogger("assistant.careservice")
 
@@ -36,6 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=_positive_int, default=settings.care_delivery_workers,
                         help="requests to Rasa in flight at once (ASSISTANT_CARE_DELIVERY_WORKERS)")
     parser.add_argument("--log-level", default="INFO", help="logging level")
+
+
+def coordinator_chat(db: "Database") -> Optional["CoordinatorChat"]:
+    """The coordinators' Telegram chat when ``TELEGRAM_BOT_TOKEN`` and ``TELEGRAM_COORDINATOR_CHAT_ID`` are set."""
+    from assistant.careservice.coordinator_chat import CoordinatorChat
+
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    chat_id = os.environ.get("TELEGRAM_COORDINATOR_CHAT_ID", "").strip()
+    if not token or not chat_id:
+        return None
+    settings = load_settings()
+    return CoordinatorChat(db, token, chat_id, f"http://127.0.0.1:{settings.console_port}",
+                           base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip() or None)
 
 
 def _positive_int(text: str) -> int:
@@ -61,9 +79,10 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
         Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(args.database_url)
     delivery = RasaDelivery(args.rasa_url, token=args.rasa_token, timeout=args.timeout)
+    chat = coordinator_chat(db)
     scheduler = CareScheduler(
         db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after),
-        workers=args.workers, notify_seconds=args.notify_seconds,
+        workers=args.workers, notify_seconds=args.notify_seconds, coordinator_chat=chat,
     )
     try:
         scheduler.start()
@@ -84,7 +103,8 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
             delivery.close()
             db.dispose()
     print(f"Care service running: delivering through {args.rasa_url} every {args.tick_seconds:g} s "
-          f"with {args.workers} workers. Stop with Ctrl-C.", flush=True)
+          f"with {args.workers} workers{'; emergencies also go to the coordinators Telegram chat' if chat else ''}. "
+          "Stop with Ctrl-C.", flush=True)
     code = 0
     try:
         while not stop.wait(0.2):
@@ -95,6 +115,8 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     finally:
         scheduler.stop()
         delivery.close()
+        if chat is not None:
+            chat.close()
         db.dispose()
     log.info("care service stopped")
     return code

@@ -31,6 +31,7 @@ from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
 from assistant.care.reminder_delivery import retry_when_busy
 from assistant.care.reminders import DeliveryView, ReminderService
+from assistant.careservice.coordinator_chat import CoordinatorChat
 from assistant.careservice.delivery import DeliveryError, RasaDelivery
 from assistant.careservice.outbox import Outbox, OutboxItem
 
@@ -41,6 +42,7 @@ JOB_REMINDERS_DUE: Final = "care.reminders.due"
 JOB_ESCALATIONS: Final = "care.escalations"
 JOB_NOTIFICATIONS: Final = "care.notifications"
 JOB_HEARTBEAT: Final = "care.heartbeat"
+JOB_COORDINATOR_CHAT: Final = "care.coordinator_chat"
 DEFAULT_WORKERS: Final = 16
 """Requests to Rasa in flight at once (``ASSISTANT_CARE_DELIVERY_WORKERS``)."""
 
@@ -62,6 +64,8 @@ class CareScheduler:
         stale_after: A lock whose heartbeat is older than this may be taken over.
         holder: This process's name in the lock (unique by default).
         workers: How many requests to Rasa may be in flight at once.
+        coordinator_chat: Posts new emergencies to the coordinators' Telegram chat (off when None),
+            as often as the outbox is polled.
         notify_seconds: How often the notification outbox is polled (default: every second, or
             ``tick_seconds`` if shorter): a coordinator's reply or an emergency alert must not
             wait for the next reminders tick.
@@ -78,6 +82,7 @@ class CareScheduler:
         holder: Optional[str] = None,
         workers: int = DEFAULT_WORKERS,
         notify_seconds: Optional[float] = None,
+        coordinator_chat: Optional[CoordinatorChat] = None,
     ) -> None:
         if tick_seconds <= 0 or (notify_seconds is not None and notify_seconds <= 0):
             raise ValueError("tick_seconds and notify_seconds must be positive")
@@ -89,6 +94,7 @@ class CareScheduler:
         self.outbox: Outbox = Outbox(db, clock=clock)
         self.tick_seconds: float = tick_seconds
         self.notify_seconds: float = min(tick_seconds, 1.0) if notify_seconds is None else notify_seconds
+        self.coordinator_chat: Optional[CoordinatorChat] = coordinator_chat
         self.stale_after: timedelta = stale_after
         self.holder: str = holder or lock.new_holder()
         self.workers: int = workers
@@ -376,7 +382,8 @@ class CareScheduler:
         scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(1), "reminders": ThreadPoolExecutor(1),
-                       "notifications": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
+                       "notifications": ThreadPoolExecutor(1), "chat": ThreadPoolExecutor(1),
+                       "heartbeat": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.tick_seconds * 2))},
         )
@@ -388,6 +395,9 @@ class CareScheduler:
             (JOB_NOTIFICATIONS, self.deliver_notifications, self.notify_seconds, "notifications"),
             (JOB_HEARTBEAT, self.heartbeat, beat, "heartbeat"),
         ]
+        if self.coordinator_chat is not None:
+            chat = self.coordinator_chat
+            jobs.append((JOB_COORDINATOR_CHAT, lambda: chat.post_pending(self._clock()), self.notify_seconds, "chat"))
         for job_id, func, seconds, executor in jobs:
             scheduler.add_job(
                 _logged(job_id, func), IntervalTrigger(seconds=seconds, start_date=first, timezone=timezone.utc),

@@ -23,6 +23,8 @@ from tests.channels.fake_telegram import TOKEN, FakeTelegramThread
 
 TELEGRAM_SECRET = "e2e-telegram-secret_0123456789"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+COORDINATOR_CHAT = -100777888
+"""The coordinators' Telegram group: the care service posts each emergency there."""
 
 
 @dataclass
@@ -107,6 +109,7 @@ def telegram_environment(fake: FakeTelegramThread, rasa_port: int, state_dir: Pa
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
         "TELEGRAM_VOICE_ENGINE": "offline",
         "TELEGRAM_STATE_DIR": str(state_dir),
+        "TELEGRAM_COORDINATOR_CHAT_ID": str(COORDINATOR_CHAT),
     }
 
 

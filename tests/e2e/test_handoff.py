@@ -20,7 +20,7 @@ from assistant.care.db import Database
 from assistant.settings import PROJECT_ROOT
 from tests.browser import ARTIFACTS, chromium_page
 
-from .conftest import RunningStack, log_tail, texts
+from .conftest import COORDINATOR_CHAT, RunningStack, log_tail, texts
 from .test_rest_conversation import register
 
 pytestmark = pytest.mark.stack
@@ -55,10 +55,14 @@ def test_a_coordinator_takes_over_the_chat_from_the_console_and_hands_it_back(
     started = time.monotonic()
     replies = running_stack.say(sender, "I've fallen in the kitchen and can't get up")
     assert "112" in texts(replies), texts(replies)
+    reference = texts(replies).split("reference ")[1][:7]
     alert = page.locator("#alerts .alert")
     expect(alert).to_be_visible(timeout=3_000)
     arrived = time.monotonic() - started
     assert arrived < 3, f"the emergency took {arrived:.2f} s to reach the console"
+    assert running_stack.telegram is not None
+    posted = running_stack.telegram.wait_for_text(COORDINATOR_CHAT, f"Emergency {reference}", timeout=10)
+    assert "fallen in the kitchen" in posted.params["text"]
 
     alert.locator("a").click()
     expect(page.locator("#transcript")).to_contain_text("fallen in the kitchen")

@@ -1,5 +1,7 @@
 """Human handoff: which coordinator is talking in an escalation's conversation, since when.
 
+Also when an emergency was posted to the coordinators' Telegram chat.
+
 Notifications may also go to a conversation without a registered person (a guest in a handoff).
 
 Revision ID: 0005
@@ -25,6 +27,7 @@ def upgrade() -> None:
     with op.batch_alter_table('escalations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('handoff_by', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('handoff_at', assistant.care.columns.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('chat_alerted_at', assistant.care.columns.UTCDateTime(), nullable=True))
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('conversation_id', sa.String(length=255), nullable=True))
         batch_op.alter_column('person_id', existing_type=sa.Integer(), nullable=True)
@@ -39,5 +42,6 @@ def downgrade() -> None:
         batch_op.alter_column('person_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column('conversation_id')
     with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_column('chat_alerted_at')
         batch_op.drop_column('handoff_at')
         batch_op.drop_column('handoff_by')

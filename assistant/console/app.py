@@ -48,6 +48,7 @@ from assistant.care.views import EscalationView, format_price
 from assistant.console import (
     api_routes,
     booking_routes,
+    escalation_api,
     openapi,
     people_routes,
     registry_routes,
@@ -457,6 +458,7 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
     if kit is not None:
         for module in (registry_routes, booking_routes, people_routes, api_routes):
             module.register(app, kit)
+        escalation_api.register(app, kit, deps.coordinators.add_note)
 
     @app.before_server_stop
     async def stop_streams(app: Sanic, _loop: Any) -> None:

@@ -6,7 +6,7 @@ app registers appears here with its method, so the document cannot fall behind t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from assistant.care.vocabulary import BOOKING_KINDS, BOOKING_STATUSES, PROVIDER_KINDS
 
@@ -74,11 +74,28 @@ def _change(summary: str, body: dict[str, Any], ok_status: str, ok: dict[str, An
     if not_found:
         responses["404"] = NOT_FOUND
     if conflict:
-        responses["409"] = _error("The booking's lifecycle does not allow this change.")
+        responses["409"] = _error("The thing's current state does not allow this change.")
     return {
         "summary": summary, "parameters": parameters, "security": [{"session": [], "csrf": []}],
         "requestBody": dict(required=True, **_body(body)), "responses": responses,
     }
+
+
+ESCALATION_ACTIONS: dict[str, tuple[Optional[str], str]] = {
+    "claim": (None, "Take an open escalation"),
+    "note": ("text", "Add a note"),
+    "resolve": ("outcome", "Resolve with an outcome (a held chat is handed back)"),
+    "answer": ("text", "Answer a consultation into the user's chat and resolve it"),
+    "join": (None, "Join the escalation's conversation: the user is told who joined; the assistant goes silent"),
+    "reply": ("text", "Say something in the user's chat as yourself (after joining)"),
+    "handback": (None, "Hand the conversation back to the assistant; the user is told"),
+}
+
+
+def _action_body(field: Optional[str]) -> dict[str, Any]:
+    properties = {field: {"type": "string", "maxLength": 2000}} if field else {}
+    return {"type": "object", "properties": properties, "required": [field] if field else [],
+            "additionalProperties": False}
 
 
 def _schemas() -> dict[str, Any]:
@@ -166,6 +183,9 @@ def document() -> dict[str, Any]:
             "The open escalation queue, most urgent first", _ok("One page", _page("Escalation")), WINDOW)},
         "/api/escalations/{reference}": {"get": _get(
             "One escalation with its notes", _ok("The escalation", _ref("Escalation")), [escalation], not_found=True)},
+        **{f"/api/escalations/{{reference}}/{action}": {"post": _change(
+            summary, _action_body(field), "200", _ok("The escalation after the action", _ref("Escalation")),
+            [escalation], not_found=True, conflict=True)} for action, (field, summary) in ESCALATION_ACTIONS.items()},
         "/api/escalations/{reference}/transcript": {"get": _get(
             "The newest lines of the escalation's conversation, read from the assistant (available is false "
             "when it cannot be reached)", _ok("The transcript", _ref("Transcript")), [escalation], not_found=True)},

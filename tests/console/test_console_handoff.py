@@ -131,3 +131,33 @@ def test_another_coordinator_cannot_speak_in_a_held_chat_and_strangers_are_refus
     assert alice.post(page + "/reply", {"csrf": alice.csrf(page), "text": "   "}).status_code == 400
     assert console.client().get(f"/api/escalations/{ticket.reference}/transcript").status_code == 401
     assert [intent for intent, _ in _told(console, "guest-3")] == ["EXTERNAL_handoff_started"]
+
+
+def test_the_whole_handoff_through_the_json_api(console: Console) -> None:
+    ticket = console.care.escalations.open("talk_to_human", "guest-4", "wants a person")
+    base = f"/api/escalations/{ticket.reference}"
+    alice, bob = console.logged_in("alice"), console.logged_in("bob")
+
+    def post(client: Any, action: str, body: dict, token: str | None = None) -> Any:
+        csrf = client.get("/api/session").json()["csrf_token"] if token is None else token
+        return client.http.post(client.url + f"{base}/{action}", json=body, headers={"X-CSRF-Token": csrf}, timeout=10)
+
+    assert post(alice, "join", {}, token="forged").status_code == 403
+    assert console.client().http.post(console.url + f"{base}/join", json={}, timeout=10).status_code == 401
+    joined = post(alice, "join", {})
+    assert joined.status_code == 200 and joined.json()["handoff_by"] == "Alice Smith"
+    assert post(bob, "reply", {"text": "me too"}).status_code == 409
+    bad = post(alice, "reply", {"text": 42})
+    assert bad.status_code == 400 and bad.json()["field"] == "text"
+    assert post(alice, "reply", {"text": "hi", "extra": 1}).status_code == 400
+    assert post(alice, "reply", {"text": "Hello from Alice"}).status_code == 200
+    assert post(alice, "note", {"text": "Called her back on the phone"}).status_code == 200
+    resolved = post(alice, "resolve", {"outcome": "Sorted out on the phone"})
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    assert resolved.json()["handoff_by"] is None
+    assert [intent for intent, _ in _told(console, "guest-4")] == [
+        "EXTERNAL_handoff_started", "EXTERNAL_coordinator_message", "EXTERNAL_handoff_ended"]
+    assert post(alice, "join", {}).status_code == 409
+    assert console.client().get("/api/escalations/E-NOPE9/transcript").status_code == 401
+    assert alice.http.post(alice.url + "/api/escalations/E-NOPE9/join", json={},
+                           headers={"X-CSRF-Token": alice.get("/api/session").json()["csrf_token"]}, timeout=10).status_code == 404

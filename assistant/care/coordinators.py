@@ -186,7 +186,7 @@ class CoordinatorService:
         Raises:
             NotFound: If there is no such active account.
         """
-        with self._db.session() as session:
+        with self._db.reading() as session:
             account = session.scalar(
                 select(Coordinator).where(Coordinator.username == str(username).lower())
             )
@@ -229,7 +229,7 @@ class CoordinatorService:
         Raises:
             NotFound: If there is no such escalation.
         """
-        with self._db.session() as session:
+        with self._db.reading() as session:
             escalation = _find_escalation(session, reference)
             rows = session.scalars(
                 select(EscalationNote)

@@ -29,6 +29,9 @@ from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY, ESCALATION_KI
 
 PREFIX: Final = "E"
 ACTIVE_STATUSES: Final = ("open", "claimed")
+MERGE_LIMIT: Final = 500
+"""Up to this many rows, a queue page is read per status along the index and merged (fastest for
+the first pages); beyond, the database skips to the page itself."""
 
 
 def open_escalation(
@@ -191,7 +194,7 @@ class EscalationService:
             .where(Escalation.status.in_(statuses))
             .order_by(Escalation.priority, Escalation.created_at, Escalation.id)
         )
-        with self._db.session() as session:
+        with self._db.reading() as session:
             return [escalation_view(e) for e in session.scalars(query)]
 
     def list_page(self, offset: int = 0, limit: int = 50) -> tuple[list[EscalationView], int]:
@@ -206,20 +209,36 @@ class EscalationService:
         """
         start = max(0, int(offset))
         size = min(500, max(1, int(limit)))
-        with self._db.session() as session:
+        with self._db.reading() as session:
             total = session.scalar(
                 select(func.count(Escalation.id)).where(Escalation.status.in_(ACTIVE_STATUSES))
             ) or 0
+            order = (Escalation.priority, Escalation.created_at, Escalation.id)
+            if start + size > MERGE_LIMIT:
+                # Deep pages: one query that skips in the database, rather than loading every row before.
+                deep = session.scalars(
+                    select(Escalation).where(Escalation.status.in_(ACTIVE_STATUSES))
+                    .order_by(*order).offset(start).limit(size)
+                )
+                return [escalation_view(e) for e in deep], int(total)
             rows: list[Escalation] = []
             for status in ACTIVE_STATUSES:
                 rows.extend(session.scalars(
-                    select(Escalation)
-                    .where(Escalation.status == status)
-                    .order_by(Escalation.priority, Escalation.created_at, Escalation.id)
-                    .limit(start + size)
+                    select(Escalation).where(Escalation.status == status).order_by(*order).limit(start + size)
                 ))
             rows.sort(key=lambda e: (e.priority, e.created_at, e.id))
             return [escalation_view(e) for e in rows[start:start + size]], int(total)
+
+    def opened_since(self, since: datetime, limit: int = 200) -> list[EscalationView]:
+        """Unresolved escalations opened at or after ``since``, oldest first (for live updates)."""
+        query = (
+            select(Escalation)
+            .where(Escalation.created_at >= since, Escalation.status.in_(ACTIVE_STATUSES))
+            .order_by(Escalation.created_at, Escalation.id)
+            .limit(max(1, min(int(limit), 1000)))
+        )
+        with self._db.reading() as session:
+            return [escalation_view(e) for e in session.scalars(query)]
 
     def active_for_conversation(self, conversation_id: str) -> list[EscalationView]:
         """Return the unresolved escalations of one conversation, oldest first."""
@@ -231,7 +250,7 @@ class EscalationService:
             )
             .order_by(Escalation.created_at, Escalation.id)
         )
-        with self._db.session() as session:
+        with self._db.reading() as session:
             return [escalation_view(e) for e in session.scalars(query)]
 
     def get(self, reference: str) -> EscalationView:
@@ -240,7 +259,7 @@ class EscalationService:
         Raises:
             NotFound: If there is no such escalation.
         """
-        with self._db.session() as session:
+        with self._db.reading() as session:
             return escalation_view(self._find(session, reference))
 
     def claim(self, reference: str, coordinator: str) -> EscalationView:

@@ -29,6 +29,7 @@ from assistant.care import audit
 from assistant.care.bookings import (
     KIND_PREFIX,
     SLOT_MINUTES,
+    STATUS_WORDS,
     add_with_unique_reference,
     booking_record,
     check_changeable,
@@ -45,7 +46,7 @@ from assistant.care.bookings import (
 )
 from assistant.care.clock import Clock, require_aware, utcnow, zone
 from assistant.care.db import Database
-from assistant.care.errors import InvalidInput, NotFound, Unavailable
+from assistant.care.errors import InvalidInput, InvalidTransition, NotFound, Unavailable
 from assistant.care.escalations import escalation_view, open_escalation
 from assistant.care.hours import describe_hours, loads_hours
 from assistant.care.models import (
@@ -146,6 +147,10 @@ LOCK_RETRIES: Final = 5
 """Attempts of a booking when SQLite reports a concurrent writer (the loser re-checks and sees the slot taken)."""
 
 T = TypeVar("T")
+
+
+REASSIGNABLE: Final = ("confirmed", "assigned")
+"""Statuses in which a coordinator may give a visit to another provider."""
 
 
 class NoFreeSlot(Unavailable):
@@ -437,6 +442,93 @@ class HomeServiceService:
             booking = session.scalar(select(Booking).where(Booking.reference == ref))
             assert booking is not None
             return booking_record(booking)
+
+    def free_alternatives(self, reference: str) -> list[ServiceOption]:
+        """Other providers who could do this visit at its time, best first (for coordinators).
+
+        Raises:
+            NotFound: If there is no such home-service booking.
+        """
+        now = self._clock()
+        with self._db.reading() as session:
+            booking = self._home_visit(session, reference)
+            profile = booking.senior.profile
+            if profile is None or booking.status not in REASSIGNABLE:
+                return []
+            options: list[ServiceOption] = []
+            for candidate in self._slots.candidates(session, booking.kind, profile.district):
+                if candidate.provider.id == booking.provider_id:
+                    continue
+                for offering in candidate.offerings:
+                    try:
+                        _, option = self._check_visit(session, profile, offering.id, booking.starts_at, now)
+                    except (NotFound, Unavailable):
+                        continue
+                    options.append(option)
+                    break
+            options.sort(key=lambda o: (not o.verified, -o.score, o.total_cents))
+            return options
+
+    def reassign(self, reference: str, offering_id: object, coordinator: str) -> BookingRecord:
+        """A coordinator gives a visit to another provider at the same time; the senior's family is told.
+
+        The price the senior agreed stays: a dearer provider never means a surprise charge.
+
+        Raises:
+            NotFound: If there is no such home-service booking or offering.
+            InvalidInput: If the offering is of another service or the same provider.
+            InvalidTransition: If the visit is under way, over or cancelled.
+            NoFreeSlot: If the provider cannot come then (the booking is unchanged).
+        """
+        name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
+        try:
+            new_id = int(str(offering_id).strip())
+        except (TypeError, ValueError):
+            raise InvalidInput("Please choose a provider from the list.", field="offering_id") from None
+        now = self._clock()
+        with self._db.session() as session:
+            booking = self._home_visit(session, reference)
+            if booking.status not in REASSIGNABLE:
+                raise InvalidTransition(
+                    f"Booking {booking.reference} is {STATUS_WORDS[booking.status]}, so it cannot be given to "
+                    "another provider."
+                )
+            profile = booking.senior.profile
+            if profile is None:
+                raise NotFound(f"There is no booking {booking.reference}.")
+            offering = session.get(Offering, new_id)
+            if offering is None or offering.provider.kind != booking.kind:
+                raise InvalidInput("That provider does not offer this service.", field="offering_id")
+            if offering.provider_id == booking.provider_id:
+                raise InvalidInput("That is already the booking's provider.", field="offering_id")
+            old_provider = booking.provider.name
+            free_slots(session, booking)
+            offering, option = self._check_visit(session, profile, offering.id, booking.starts_at, now)
+            booking.provider_id = offering.provider_id
+            booking.offering_id = offering.id
+            booking.updated_at = now
+            session.flush()
+            if not claim_slots(session, booking, option.starts_at, max(option.ends_at, booking.ends_at)):
+                raise NoFreeSlot(f"Sorry, {offering.provider.name} was just booked by someone else at that time.")
+            session.expire(booking, ["provider"])
+            audit.record(
+                session, audit.coordinator_actor(name), "booking.reassigned", "booking", booking.reference,
+                at=now, old_provider=old_provider, new_provider_id=offering.provider_id,
+            )
+            when = local_words(booking.starts_at, zone(profile.timezone))
+            text = (f"Your {visit_words(booking.kind)} on {when} will now be done by {offering.provider.name} "
+                    f"instead of {old_provider}, at the same price.")
+            enqueue(session, booking.senior_id, "booking_status", "EXTERNAL_booking_update",
+                    {"reference": booking.reference, "status": booking.status, "text": text}, text=text, at=now)
+            return booking_record(booking)
+
+    @staticmethod
+    def _home_visit(session: Session, reference: str) -> Booking:
+        ref = normalise_reference(reference)
+        booking = session.scalar(select(Booking).where(Booking.reference == ref)) if ref else None
+        if booking is None or booking.kind not in SERVICES or booking.offering_id is None:
+            raise NotFound(f"There is no home visit {ref or reference!r}.")
+        return booking
 
     # ---- reviews and complaints --------------------------------------------------------
 

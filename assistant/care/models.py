@@ -383,6 +383,7 @@ class Escalation(Base):
         CheckConstraint(_one_of("status", ESCALATION_STATUSES), name="status"),
         CheckConstraint("priority BETWEEN 1 AND 4", name="priority"),
         Index("ix_escalations_queue", "status", "priority", "created_at"),
+        Index("ix_escalations_created_at", "created_at"),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)

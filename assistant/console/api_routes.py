@@ -101,6 +101,17 @@ def register(app: Sanic, kit: Kit) -> None:
         )
         return api_json(record)
 
+    @app.post("/api/bookings/<reference:str>/provider")
+    @kit.authenticated
+    async def api_booking_provider(request: Request, reference: str) -> HTTPResponse:
+        await kit.call(kit.care.bookings.record, reference)  # 404 before looking at the body
+        body = json_body(request)
+        unknown = [key for key in body if key != "offering_id"]
+        if unknown:
+            raise InvalidInput(f"{unknown[0][:60]!r} is not a field of a provider change.", field=unknown[0][:60])
+        return api_json(await kit.call(
+            kit.care.home_services.reassign, reference, body.get("offering_id"), actor_name(request)))
+
     @app.get("/api/people")
     @kit.authenticated
     async def api_people(request: Request) -> HTTPResponse:

@@ -409,29 +409,31 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
     @app.get("/events")
     @authenticated
     async def events(request: Request) -> None:
-        """Server-sent events: each escalation that joins the first page of the queue."""
-        since = _parse_time(request.args.get("since"))
+        """Server-sent events: every escalation opened since the page was shown, as it is opened.
+
+        Each event carries ``first_page``: whether it belongs on the queue's first page now (the page
+        adds those rows); emergencies raise the banner wherever they would sort.
+        """
+        since = _parse_time(request.args.get("since")) or deps.clock()
         response = await request.respond(
             content_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
         await response.send("retry: 1000\n\n")
         seen: set[str] = set()
-        first = True
         started = asyncio.get_running_loop().time()
         idle = 0.0
         while not app.ctx.stopping and asyncio.get_running_loop().time() - started < SSE_MAX_SECONDS:
-            items, total = await call(deps.escalations.list_page, 0, PAGE_SIZE)
-            now = deps.clock()
-            for item in items:
-                if item.reference in seen:
-                    continue
-                seen.add(item.reference)
-                if first and (since is None or item.created_at <= since):
-                    continue
-                await response.send(_sse("escalation", _row(item, now)))
+            fresh = [item for item in await call(deps.escalations.opened_since, since) if item.reference not in seen]
+            if fresh:
+                page, _ = await call(deps.escalations.list_page, 0, PAGE_SIZE)
+                on_page = {item.reference for item in page}
+                now = deps.clock()
+                for item in fresh:
+                    seen.add(item.reference)
+                    since = max(since, item.created_at)
+                    await response.send(_sse("escalation", dict(_row(item, now), first_page=item.reference in on_page)))
                 idle = 0.0
-            first = False
             idle += SSE_POLL_SECONDS
             if idle >= 15:
                 await response.send(": keep-alive\n\n")

@@ -1,6 +1,7 @@
 """Booking pages: the filtered list of bookings (meal orders too) and one booking with its status.
 
-A status change goes through :meth:`~assistant.care.homeservices.HomeServiceService.coordinator_status`,
+A coordinator can also give a home visit to another provider free at the same time (the
+senior keeps the agreed price). A status change goes through :meth:`~assistant.care.homeservices.HomeServiceService.coordinator_status`,
 the same path as ``assistant coordinator booking-status``: the senior is told, and asked for a
 rating when a visit is done.
 """
@@ -12,8 +13,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
 from assistant.care.bookings import STATUS_WORDS
-from assistant.care.errors import InvalidInput, InvalidTransition
-from assistant.care.vocabulary import BOOKING_KINDS, BOOKING_STATUSES
+from assistant.care.errors import InvalidInput, InvalidTransition, Unavailable
+from assistant.care.vocabulary import BOOKING_KINDS, BOOKING_STATUSES, HOME_SERVICE_KINDS
 from assistant.console.kit import (
     PAGE_SIZE,
     Kit,
@@ -61,8 +62,10 @@ def register(app: Sanic, kit: Kit) -> None:
 
     async def booking_page(request: Request, reference: str, status: int = 200, error: str = "") -> HTTPResponse:
         record = await kit.call(kit.care.bookings.record, reference)
+        others = await kit.call(kit.care.home_services.free_alternatives, reference) \
+            if record.kind in HOME_SERVICE_KINDS else []
         return kit.render(request, "booking.html", status, b=record, buttons=STATUS_BUTTONS,
-                          words=STATUS_WORDS, error=error)
+                          words=STATUS_WORDS, error=error, others=others)
 
     @app.get("/bookings/<reference:str>")
     @kit.authenticated
@@ -79,5 +82,17 @@ def register(app: Sanic, kit: Kit) -> None:
             )
         except (InvalidInput, InvalidTransition) as refused:
             return await booking_page(request, reference, 409 if isinstance(refused, InvalidTransition) else 400,
+                                      refused.message)
+        return redirect(f"/bookings/{url_quote(record.reference)}", status=303)
+
+    @app.post("/bookings/<reference:str>/provider")
+    @kit.authenticated
+    async def booking_provider(request: Request, reference: str) -> HTTPResponse:
+        try:
+            record = await kit.call(
+                kit.care.home_services.reassign, reference, request.form.get("offering_id") or "", actor_name(request)
+            )
+        except (InvalidInput, InvalidTransition, Unavailable) as refused:
+            return await booking_page(request, reference, 400 if isinstance(refused, InvalidInput) else 409,
                                       refused.message)
         return redirect(f"/bookings/{url_quote(record.reference)}", status=303)

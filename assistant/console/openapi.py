@@ -210,6 +210,11 @@ def document() -> dict[str, Any]:
         "/api/bookings/{reference}/status": {"post": _change(
             "Move a booking on (done asks the senior for a rating)", _ref("StatusChange"), "200",
             _ok("The booking after the change", _ref("Booking")), [reference], not_found=True, conflict=True)},
+        "/api/bookings/{reference}/provider": {"post": _change(
+            "Give a home visit to another provider free at the same time (the senior keeps the agreed price "
+            "and is told)", {"type": "object", "required": ["offering_id"], "additionalProperties": False,
+                             "properties": {"offering_id": {"type": "integer"}}}, "200",
+            _ok("The booking after the change", _ref("Booking")), [reference], not_found=True, conflict=True)},
         "/api/people": {"get": _get(
             "Search seniors and relatives by name", _ok("One page", _page("PersonSummary")),
             [_query("q", "Part of the name."), *WINDOW], bad_input=True)},

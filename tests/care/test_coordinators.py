@@ -169,3 +169,19 @@ def test_list_page_orders_by_priority_then_age_and_counts(care: CareServices, cl
     assert [e.reference for e in everything] == [e.reference for e in care.escalations.list_open()]
     assert total == 4
     assert [e.reference for e in first + rest] == [e.reference for e in everything]
+
+
+def test_deep_queue_pages_match_the_merged_order(care: CareServices, clock: FakeClock) -> None:
+    kinds = ("service_request", "complaint", "emergency", "talk_to_human", "consultation", "missed_medication")
+    opened = []
+    for i in range(620):
+        opened.append(care.escalations.open(kinds[i % len(kinds)], None, f"item {i}").reference)
+        clock.advance(seconds=7)
+    for reference in opened[::5]:
+        care.escalations.claim(reference, "Alice Smith")
+
+    expected = [e.reference for e in care.escalations.list_open()]
+    pages = [care.escalations.list_page(offset, 50)[0] for offset in range(0, 650, 50)]
+
+    assert [e.reference for page in pages for e in page] == expected
+    assert care.escalations.list_page(600, 50)[1] == 620

@@ -31,6 +31,7 @@ from assistant.care.homeservices import (
     window_for,
 )
 from assistant.care.models import (
+    AuditLog,
     Booking,
     BookingSlot,
     Escalation,
@@ -759,3 +760,50 @@ def test_demo_registry_offers_home_services(demo: CareServices, clock: FakeClock
 
     assert options[0].provider_name == "Sparkle Home Cleaning"
     assert booking.status == "confirmed"
+
+
+# ---- coordinators give a visit to another provider ---------------------------------------------------------
+
+
+def test_a_coordinator_moves_a_visit_to_another_free_provider_at_the_same_price(care: CareServices, homes) -> None:  # type: ignore[no-untyped-def]
+    booking = care.home_services.book("conv-edith", _offering(homes, "thrifty"), at(5, 8))
+    care.home_services.book("conv-frank", _offering(homes, "starry"), at(5, 8))
+
+    others = care.home_services.free_alternatives(booking.reference)
+    names = [o.provider_name for o in others]
+    assert "Thrifty Clean" not in names and "Starry Clean" not in names, "not itself, not a busy provider"
+    assert names[0] == "Bright Clean" and "Far Clean" not in names
+
+    moved = care.home_services.reassign(booking.reference, str(others[0].offering_id), "Sam")
+
+    assert moved.provider_name == "Bright Clean" and moved.total_cents == booking.total_cents
+    assert _slots(care, homes["thrifty"]["provider"]) == []
+    assert len(_slots(care, homes["bright"]["provider"])) == 4
+    told = _notifications(care, "conv-edith")
+    assert "now be done by Bright Clean instead of Thrifty Clean, at the same price" in told[-1].entities["text"]
+    with care.db.reading() as session:
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "booking.reassigned")).one()
+    assert entry.actor == "coordinator:Sam" and entry.entity_id == booking.reference
+
+
+def test_a_reassignment_that_cannot_happen_changes_nothing(care: CareServices, homes) -> None:  # type: ignore[no-untyped-def]
+    booking = care.home_services.book("conv-edith", _offering(homes, "thrifty"), at(5, 8))
+    busy = care.home_services.book("conv-frank", _offering(homes, "bright"), at(5, 8))
+
+    with pytest.raises(Unavailable):
+        care.home_services.reassign(booking.reference, _offering(homes, "bright"), "Sam")
+    with pytest.raises(InvalidInput):
+        care.home_services.reassign(booking.reference, _offering(homes, "wash"), "Sam")
+    with pytest.raises(InvalidInput):
+        care.home_services.reassign(booking.reference, _offering(homes, "thrifty"), "Sam")
+    with pytest.raises(InvalidInput):
+        care.home_services.reassign(booking.reference, "abc", "Sam")
+    with pytest.raises(NotFound):
+        care.home_services.reassign("CL-NOPE1", _offering(homes, "top"), "Sam")
+    assert len(_slots(care, homes["thrifty"]["provider"])) == 4, "the slots were not lost"
+    care.home_services.cancel("conv-frank", busy.reference)
+    for status in ("assigned", "in_progress"):
+        care.home_services.set_status(booking.reference, status, "coordinator:sam")
+    with pytest.raises(InvalidTransition):
+        care.home_services.reassign(booking.reference, _offering(homes, "bright"), "Sam")
+    assert care.home_services.free_alternatives(booking.reference) == []

@@ -178,3 +178,30 @@ def test_the_audit_log_filters_newest_first(console: Console) -> None:
     everything = client.get("/audit").text
     assert "Page 1 of" in everything and re.search(r'<td class="action">escalation.opened</td>', everything)
     assert client.get("/audit", params={"from": "2025-13-45"}).status_code == 400
+
+
+def test_a_visit_is_given_to_another_free_provider_from_its_page_and_the_api(console: Console) -> None:
+    _, first = home_provider(console.care, unique("First Clean"))
+    _, second = home_provider(console.care, unique("Second Clean"))
+    conversation, _ = senior(console.care, "Rosa Park")
+    booking = visit(console.care, conversation, first, days_ahead=3, hour=9)
+    alice = console.logged_in()
+    page = f"/bookings/{booking.reference}"
+
+    html = alice.get(page).text
+    assert 'id="reassign"' in html and f'value="{second}"' in html and f'value="{first}"' not in html
+    moved = alice.post(page + "/provider", {"csrf": alice.csrf(page), "offering_id": str(second)})
+    assert moved.status_code == 303
+    assert "Second Clean" in alice.get(page).text
+    with console.care.db.reading() as session:
+        told = session.scalars(select(Notification).join(Person, Person.id == Notification.person_id)
+                               .where(Person.conversation_id == conversation)
+                               .order_by(Notification.id.desc())).first()
+    assert told is not None and "instead of First Clean" in told.entities["text"]
+
+    refused = alice.post(page + "/provider", {"csrf": alice.csrf(page), "offering_id": "oops"})
+    assert refused.status_code == 400 and "choose a provider" in refused.text
+    token = alice.get("/api/session").json()["csrf_token"]
+    back = alice.http.post(alice.url + f"/api{page}/provider", json={"offering_id": first},
+                           headers={"X-CSRF-Token": token}, timeout=10)
+    assert back.status_code == 200 and back.json()["provider_name"].startswith("First Clean")

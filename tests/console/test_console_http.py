@@ -217,3 +217,24 @@ def test_a_new_emergency_reaches_an_open_event_stream_within_a_second(console: C
     response.close()
     assert found["seen_at"] - opened_at < 1.0
     assert (found["kind"], found["sla"], found["summary"]) == ("emergency", "emergency", "<b>Help</b>, I fell")
+
+
+def test_an_emergency_reaches_the_stream_even_behind_a_full_first_page_of_emergencies(console: Console) -> None:
+    older = [console.care.escalations.open("emergency", None, f"older emergency {i}").reference for i in range(55)]
+    client = console.logged_in()
+    response = client.http.get(f"{console.url}/events", stream=True, timeout=10)
+    found: dict = {}
+    holder: list = []
+    done = threading.Event()
+    threading.Thread(target=_read_events, args=(response, found, holder, done), daemon=True).start()
+    time.sleep(0.7)
+
+    opened_at = time.monotonic()
+    holder.append(console.care.escalations.open("emergency", None, "Fire in the kitchen").reference)
+
+    assert done.wait(3), "an emergency behind the first page never reached the console"
+    response.close()
+    assert found["seen_at"] - opened_at < 1.0
+    assert found["first_page"] is False and found["sla"] == "emergency"
+    for reference in older:
+        console.care.escalations.resolve(reference, "Alice Smith", "cleared after the test")

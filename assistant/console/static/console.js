@@ -58,7 +58,11 @@
 
   source.addEventListener("escalation", function (event) {
     var item = JSON.parse(event.data);
-    if (onFirstPage) { insert(item); }
+    if (onFirstPage && item.first_page) { insert(item); }
+    else if (onFirstPage) {
+      var total = document.getElementById("total");
+      total.textContent = String(Number(total.textContent) + 1);
+    }
     if (item.sla === "emergency") { alertFor(item); }
   });
 })();

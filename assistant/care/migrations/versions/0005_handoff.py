@@ -1,6 +1,7 @@
 """Human handoff: which coordinator is talking in an escalation's conversation, since when.
 
-Also when an emergency was posted to the coordinators' Telegram chat.
+Also when an emergency was posted to the coordinators' Telegram chat, and an index on when
+escalations were opened (the console's live stream asks for the ones opened since its last look).
 
 Notifications may also go to a conversation without a registered person (a guest in a handoff).
 
@@ -28,6 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('handoff_by', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('handoff_at', assistant.care.columns.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('chat_alerted_at', assistant.care.columns.UTCDateTime(), nullable=True))
+        batch_op.create_index('ix_escalations_created_at', ['created_at'], unique=False)
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('conversation_id', sa.String(length=255), nullable=True))
         batch_op.alter_column('person_id', existing_type=sa.Integer(), nullable=True)
@@ -42,6 +44,7 @@ def downgrade() -> None:
         batch_op.alter_column('person_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column('conversation_id')
     with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_index('ix_escalations_created_at')
         batch_op.drop_column('chat_alerted_at')
         batch_op.drop_column('handoff_at')
         batch_op.drop_column('handoff_by')

@@ -23,8 +23,8 @@ from assistant.care.errors import (
 )
 from assistant.care.escalations import EscalationService
 from assistant.care.family import FamilyService
-from assistant.care.homeservices import HomeServiceService
 from assistant.care.handoffs import HandoffService
+from assistant.care.homeservices import HomeServiceService
 from assistant.care.invites import InviteService
 from assistant.care.meals import MealService
 from assistant.care.people import PeopleService

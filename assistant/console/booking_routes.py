@@ -14,7 +14,11 @@ from sanic.response import HTTPResponse, redirect
 
 from assistant.care.bookings import STATUS_WORDS
 from assistant.care.errors import InvalidInput, InvalidTransition, Unavailable
-from assistant.care.vocabulary import BOOKING_KINDS, BOOKING_STATUSES, HOME_SERVICE_KINDS
+from assistant.care.vocabulary import (
+    BOOKING_KINDS,
+    BOOKING_STATUSES,
+    HOME_SERVICE_KINDS,
+)
 from assistant.console.kit import (
     PAGE_SIZE,
     Kit,

@@ -1,4 +1,5 @@
-"""Starting, watching and stopping the local stack: action server, Rasa, care service and console."""
+"""Starting, watching and stopping the local stack: action server, Rasa, and the care service (which
+also serves the coordinators' console)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ class Stack:
         )
 
     def start(self, timeout: float = 300.0) -> None:
-        """Start the four processes and wait until the servers answer.
+        """Start the three processes and wait until the servers (and the console) answer.
 
         The care service (reminders, notifications, escalation timers) starts last; it keeps
         retrying deliveries, so it needs nothing to be ready first.
@@ -96,15 +97,15 @@ class Stack:
                 "--model", str(model), "--credentials", str(credentials), "--endpoints", "endpoints.yml",
                 "--cors", f"http://127.0.0.1:{self.settings.rasa_port}",
             ],
+            module="assistant.rasa_server",
         )
         self.wait_ready(timeout)
         self._spawn("care", [], module="assistant.careservice")
-        self._spawn("console", ["console"], module="assistant.cli")
         deadline = time.monotonic() + 60
         while not _answers(f"{self.console_url}/login"):
             self.raise_if_dead()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the console did not start in 60s; see {self.log_dir / 'console.log'}")
+                raise TimeoutError(f"the console did not start in 60s; see {self.log_dir / 'care.log'}")
             time.sleep(0.3)
 
     def wait_ready(self, timeout: float) -> None:

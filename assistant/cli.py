@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_care_service_arguments(care)
     care.set_defaults(func=cmd_care_service)
 
-    coordinator = sub.add_parser("coordinator", help="what care coordinators do, until the console lands")
+    coordinator = sub.add_parser("coordinator", help="what care coordinators can also do from a shell")
     actions = coordinator.add_subparsers(dest="coordinator_command", required=True)
     queue = actions.add_parser("queue", help="list open escalations, most urgent first")
     queue.set_defaults(func=cmd_queue)

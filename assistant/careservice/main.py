@@ -21,6 +21,7 @@ from assistant.settings import load_settings
 if TYPE_CHECKING:  # pragma: no cover
     from assistant.care.db import Database
     from assistant.careservice.coordinator_chat import CoordinatorChat
+    from assistant.console.server import BackgroundServer
 
 log = logging.getLogger("assistant.careservice")
 
@@ -40,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for Rasa")
     parser.add_argument("--workers", type=_positive_int, default=settings.care_delivery_workers,
                         help="requests to Rasa in flight at once (ASSISTANT_CARE_DELIVERY_WORKERS)")
+    parser.add_argument("--console-port", type=int, default=settings.console_port,
+                        help="serve the coordinators' console on 127.0.0.1 at this port (ASSISTANT_CONSOLE_PORT)")
+    parser.add_argument("--no-console", dest="console", action="store_false",
+                        help="do not serve the console (run `assistant console` on its own instead)")
     parser.add_argument("--log-level", default="INFO", help="logging level")
 
 
@@ -54,6 +59,16 @@ def coordinator_chat(db: "Database") -> Optional["CoordinatorChat"]:
     settings = load_settings()
     return CoordinatorChat(db, token, chat_id, f"http://127.0.0.1:{settings.console_port}",
                            base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip() or None)
+
+
+def serve_console(db: "Database", port: int) -> "BackgroundServer":
+    """Serve the coordinators' console from this process (its own thread and event loop)."""
+    from dataclasses import replace
+
+    from assistant.console.server import BackgroundServer, build_app
+
+    settings = replace(load_settings(), console_port=port)
+    return BackgroundServer(build_app(settings, db), port=port).start(timeout=30)
 
 
 def _positive_int(text: str) -> int:
@@ -102,6 +117,14 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
         if not scheduler.running:
             delivery.close()
             db.dispose()
+    console = None
+    if getattr(args, "console", False):
+        try:
+            console = serve_console(db, args.console_port)
+        except Exception as error:  # noqa: BLE001 - the reminders must go on without the console
+            log.error("the coordinators' console could not start on port %s: %s", args.console_port, error)
+        else:
+            print(f"Coordinators' console: {console.url}", flush=True)
     print(f"Care service running: delivering through {args.rasa_url} every {args.tick_seconds:g} s "
           f"with {args.workers} workers{'; emergencies also go to the coordinators Telegram chat' if chat else ''}. "
           "Stop with Ctrl-C.", flush=True)
@@ -113,6 +136,8 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
                 code = 1
                 break
     finally:
+        if console is not None:
+            console.stop()
         scheduler.stop()
         delivery.close()
         if chat is not None:

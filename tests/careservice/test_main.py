@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from sqlalchemy import select
 
@@ -18,16 +19,18 @@ from assistant.care.clock import utcnow
 from assistant.care.db import Database
 from assistant.care.models import ServiceLock
 from assistant.careservice.main import build_parser
+from assistant.stack import free_port
 from assistant.careservice.scheduler import LOCK_NAME
 from assistant.cli import build_parser as cli_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def service(db: Database, rasa_url: str) -> subprocess.Popen:
+def service(db: Database, rasa_url: str, console_port: int = 0) -> subprocess.Popen:
+    console = ["--console-port", str(console_port)] if console_port else ["--no-console"]
     return subprocess.Popen(
         [sys.executable, "-m", "assistant.careservice", "--database-url", db.url, "--rasa-url", rasa_url,
-         "--tick-seconds", "0.1", "--log-level", "WARNING"],
+         "--tick-seconds", "0.1", "--log-level", "WARNING", *console],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -62,6 +65,28 @@ def test_sigterm_stops_cleanly_and_releases_the_lock(db: Database, dead_rasa_url
     assert process.returncode == 0, err
     assert "Care service running" in out
     assert lock_holder(db) is None
+
+
+def test_the_care_service_serves_the_console_and_stops_it_with_itself(db: Database, dead_rasa_url: str) -> None:
+    port = free_port()
+    process = service(db, dead_rasa_url, console_port=port)
+    deadline = time.monotonic() + 30
+    page = None
+    while page is None:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the console did not answer"
+        try:
+            page = requests.get(f"http://127.0.0.1:{port}/login", timeout=2)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    assert page.status_code == 200 and "Log in" in page.text
+
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert f"Coordinators' console: http://127.0.0.1:{port}" in out
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/login", timeout=2)
 
 
 def test_the_command_line_options() -> None:

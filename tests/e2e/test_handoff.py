@@ -66,6 +66,8 @@ def test_a_coordinator_takes_over_the_chat_from_the_console_and_hands_it_back(
 
     alert.locator("a").click()
     expect(page.locator("#transcript")).to_contain_text("fallen in the kitchen")
+    page.click("#claim")
+    expect(page.locator("#claimed-by")).to_have_text("Sam Taylor")
     page.click("#join")
     expect(page.locator("#handoff-state")).to_contain_text("You are in the chat")
     running_stack.wait_for_bot_text(sender, "Sam Taylor, a care coordinator, has joined", timeout=15)

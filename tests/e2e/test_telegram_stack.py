@@ -178,3 +178,30 @@ def test_a_fall_gets_the_emergency_number_at_once(running_stack: RunningStack, f
     calls = send(running_stack, chat_id, "I've fallen and can't get up")
     number = running_stack.stack.settings.emergency_number
     assert f"call {number}" in said(calls), said(calls)
+
+
+def test_a_daughter_links_on_telegram_with_the_code_after_mum_presses_yes(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int
+) -> None:
+    import re
+
+    register_on_telegram(running_stack, chat_id)
+    invite = said(send(running_stack, chat_id, "/invite"))
+    match = re.search(r"family code: ([A-Z0-9]{3}-[A-Z0-9]{3})", invite)
+    assert match and "/link" in invite, invite
+
+    daughter = chat_id + 1
+    anne = {"id": daughter, "is_bot": False, "first_name": "Anne", "last_name": "Jones", "language_code": "en"}
+    before = len(fake.calls_to(chat_id, "sendMessage"))
+    status = running_stack.post_update(message_update(f"/link {match.group(1)}", chat_id=daughter, **{"from": anne}))
+    assert status == 200
+    assert "I've asked Mary to confirm" in said(fake.calls_to(daughter, "sendMessage")), log_tail(running_stack, "actions")
+
+    asked = fake.wait_for_text(chat_id, "Anne Jones has used your family code", timeout=20, after=before)
+    calls = press(running_stack, chat_id, asked, "Yes, allow Anne")
+    assert "Anne Jones can now help you" in said(calls), said(calls)
+    fake.wait_for_text(daughter, "Mary has allowed you to help", timeout=20)
+
+    before = len(fake.calls_to(daughter, "sendMessage"))
+    running_stack.post_update(message_update("/family", chat_id=daughter, **{"from": anne}))
+    assert "You help Mary Jones" in said(fake.calls_to(daughter, "sendMessage")[before:])

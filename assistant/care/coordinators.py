@@ -53,6 +53,8 @@ class CoordinatorView:
     username: str
     display_name: str
     active: bool = True
+    session_epoch: int = 0
+    """Sessions signed with another value are no longer valid (see :meth:`CoordinatorService.end_sessions`)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,21 @@ class CoordinatorService:
             view = NoteView(coordinator=name, text=body, created_at=now)
         return view
 
+    def end_sessions(self, username: str) -> None:
+        """Log the account out everywhere: every session cookie issued so far stops working.
+
+        Raises:
+            NotFound: If there is no such account.
+        """
+        user = str(username or "").strip().lower()[:60]
+        now = self._clock()
+        with self._db.session() as session:
+            account = session.scalar(select(Coordinator).where(Coordinator.username == user))
+            if account is None:
+                raise NotFound("There is no such account.")
+            account.session_epoch = (account.session_epoch or 0) + 1
+            audit.record(session, audit.coordinator_actor(user), "coordinator.logout", "coordinator", user, at=now)
+
     def notes(self, reference: str) -> list[NoteView]:
         """Return an escalation's notes, oldest first.
 
@@ -265,7 +282,7 @@ def _clean_username(username: str) -> str:
 
 def _view(account: Coordinator) -> CoordinatorView:
     """Return the frozen view of an account (call inside the session)."""
-    return CoordinatorView(account.username, account.display_name, account.active)
+    return CoordinatorView(account.username, account.display_name, account.active, account.session_epoch or 0)
 
 
 def _find_escalation(session: Session, reference: str) -> Escalation:

@@ -554,6 +554,8 @@ class Coordinator(Base):
     locked_until: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    # Raised by "log out": every session cookie signed with an older value stops working.
+    session_epoch: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 class EscalationNote(Base):

@@ -54,6 +54,7 @@ from assistant.console import (
     registry_routes,
 )
 from assistant.console.kit import Kit
+from assistant.console.ratelimit import FailedLogins
 from assistant.console.security import Signer, same
 from assistant.console.transcript import (
     TranscriptLine,
@@ -68,6 +69,7 @@ CSRF_HEADER = "X-CSRF-Token"
 """The header carrying the session's CSRF token on JSON calls that change something."""
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_SECONDS = 12 * 3600
+TOO_MANY_TRIES = "Too many log-ins failed from here. Please wait 15 minutes and try again, or ask a colleague."
 PAGE_SIZE = 50
 SSE_POLL_SECONDS = 0.5
 SSE_MAX_SECONDS = 600
@@ -109,6 +111,8 @@ class ConsoleDeps:
     timezone: str = "Europe/London"
     care: Optional[CareServices] = None
     """The care services behind the registry, bookings, people and audit pages (off when None)."""
+    failed_logins: Optional[FailedLogins] = None
+    """Failed log-ins per client address (a fresh counter per app when None)."""
     transcripts: Optional[TranscriptSource] = None
     """Where conversation transcripts are read (Rasa's HTTP API); no transcript when None."""
 
@@ -136,6 +140,7 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
     templates.filters["local"] = lambda value: value.astimezone(zone).strftime("%d %b %H:%M") if value else ""
     templates.filters["price"] = format_price
     app.static("/static", str(HERE / "static"), name="static")
+    failed_logins = deps.failed_logins or FailedLogins()
     people = PeopleDirectory(deps.care.db, clock=deps.clock) if deps.care is not None else None
 
     async def call(fn: Callable[..., T], *args: Any) -> T:
@@ -154,6 +159,8 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
             user = await call(deps.coordinators.get, data["u"])
         except NotFound:
             return None
+        if data.get("e", 0) != user.session_epoch:
+            return None  # logged out since this cookie was issued
         return user, data["c"]
 
     def set_cookie(request: Request, response: HTTPResponse, name: str, value: str, max_age: int) -> None:
@@ -256,12 +263,16 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
         nonce = login.get("n") if login else None
         if not isinstance(nonce, str) or not same(request.form.get("csrf"), deps.signer.token_for("login", nonce)):
             return login_page(request, 403, "This form has expired. Please try again.", username)
+        address = request.remote_addr or request.ip or "-"
+        if failed_logins.blocked(address):
+            return login_page(request, 429, TOO_MANY_TRIES, username)
         try:
             user = await call(deps.coordinators.authenticate, username, request.form.get("password") or "")
         except LoginFailed as error:
+            failed_logins.failed(address)
             return login_page(request, 401, error.message, username)
         response = redirect(_safe_next(request.form.get("next")), status=303)
-        session = {"u": user.username, "c": secrets.token_urlsafe(24)}
+        session = {"u": user.username, "c": secrets.token_urlsafe(24), "e": user.session_epoch}
         set_cookie(request, response, SESSION_COOKIE, deps.signer.sign("session", session, SESSION_SECONDS), SESSION_SECONDS)
         del response.cookies[LOGIN_COOKIE]
         return response
@@ -274,6 +285,7 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
     @app.post("/logout")
     @authenticated
     async def logout(request: Request) -> HTTPResponse:
+        await call(deps.coordinators.end_sessions, request.ctx.user.username)
         response = redirect("/login", status=303)
         del response.cookies[SESSION_COOKIE]
         return response

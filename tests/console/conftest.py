@@ -17,6 +17,7 @@ from assistant.care.coordinators import CoordinatorService
 from assistant.care.db import Database
 from assistant.console.app import ConsoleDeps, create_app
 from assistant.console.security import Signer
+from assistant.console.ratelimit import FailedLogins
 from assistant.console.server import BackgroundServer
 from assistant.console.transcript import TranscriptSource
 
@@ -70,7 +71,8 @@ class Client:
 
 
 def start_console(
-    tmp: Path, name: str, transcripts: Optional[TranscriptSource] = None
+    tmp: Path, name: str, transcripts: Optional[TranscriptSource] = None,
+    failed_logins: Optional[FailedLogins] = None,
 ) -> tuple[BackgroundServer, Console, Database]:
     """Build a database with two accounts and serve a console on a free port."""
     db = Database(f"sqlite:///{tmp / 'console.db'}", durable=False)
@@ -81,7 +83,7 @@ def start_console(
     coordinators.create("bob", "Bob <b>Jones</b>", PASSWORD)
     deps = ConsoleDeps(
         care.escalations, coordinators, Signer(b"test-secret-" * 3), timezone="Europe/London", care=care,
-        transcripts=transcripts,
+        transcripts=transcripts, failed_logins=failed_logins,
     )
     server = BackgroundServer(create_app(deps, name=f"{name}_{uuid.uuid4().hex[:8]}")).start()
     return server, Console(server.url, care, coordinators), db

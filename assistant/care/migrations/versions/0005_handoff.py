@@ -1,5 +1,7 @@
 """Human handoff: which coordinator is talking in an escalation's conversation, since when.
 
+Coordinators get a session epoch (logging out ends every session of the account).
+
 Also when an emergency was posted to the coordinators' Telegram chat, and an index on when
 escalations were opened (the console's live stream asks for the ones opened since its last look).
 
@@ -30,6 +32,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('handoff_at', assistant.care.columns.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('chat_alerted_at', assistant.care.columns.UTCDateTime(), nullable=True))
         batch_op.create_index('ix_escalations_created_at', ['created_at'], unique=False)
+    with op.batch_alter_table('coordinators', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False))
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('conversation_id', sa.String(length=255), nullable=True))
         batch_op.alter_column('person_id', existing_type=sa.Integer(), nullable=True)
@@ -39,6 +43,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this revision (notifications for guests only are dropped)."""
     op.execute("DELETE FROM notifications WHERE person_id IS NULL")
+    with op.batch_alter_table('coordinators', schema=None) as batch_op:
+        batch_op.drop_column('session_epoch')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_notifications_recipient'), type_='check')
         batch_op.alter_column('person_id', existing_type=sa.Integer(), nullable=False)

@@ -27,6 +27,19 @@ async def test_session_start_knows_a_new_user_is_not_registered(care: CareServic
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
 
 
+async def test_a_new_session_stays_quiet_while_a_coordinator_still_holds_the_chat(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    register(care)
+    ticket = care.escalations.open("talk_to_human", "mary-0001", "wants a person")
+    care.handoffs.join(ticket.reference, "Sam Taylor")
+    events = await ActionSessionStart().run(dispatcher, make_tracker(), domain)
+    assert slot_events(events)["handoff_by"] == "Sam Taylor"
+    care.handoffs.hand_back(ticket.reference, "Sam Taylor")
+    again = await ActionSessionStart().run(dispatcher, make_tracker(), domain)
+    assert "handoff_by" not in slot_events(again)
+
+
 async def test_returning_user_is_greeted_by_first_name(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
     register(care)
     events = await ActionGreet().run(dispatcher, make_tracker("hello", "greet"), domain)

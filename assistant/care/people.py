@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Optional, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
@@ -17,6 +17,8 @@ from assistant.care.diets import normalise_dietary_needs
 from assistant.care.errors import InvalidInput, NotAllowed, NotRegistered
 from assistant.care.models import (
     Booking,
+    FamilyInvite,
+    Notification,
     Person,
     Provider,
     ProviderDistrict,
@@ -361,7 +363,9 @@ class PeopleService:
         The person row stays (without a name) so past bookings and the audit
         trail keep their references; booking notes are cleared. The senior's
         reminders (health data: titles, doses) and their deliveries are deleted,
-        so none is sent again. Calling it again does nothing.
+        so none is sent again, as are messages still waiting to be sent to them;
+        family links end and unused family codes stop working. Calling it again
+        does nothing.
 
         Returns:
             How many open bookings were cancelled.
@@ -379,6 +383,16 @@ class PeopleService:
                     cancelled += 1
                 booking.details = ""
             session.execute(delete(RelativeLink).where(RelativeLink.senior_id == person.id))
+            session.execute(
+                update(FamilyInvite).where(FamilyInvite.senior_id == person.id,
+                                           FamilyInvite.status.in_(("open", "pending")))
+                .values(status="revoked", decided_at=now), execution_options={"synchronize_session": False},
+            )
+            # Messages not yet sent to them quote bookings and reminders: they go too.
+            session.execute(
+                delete(Notification).where(Notification.person_id == person.id, Notification.status == "pending"),
+                execution_options={"synchronize_session": False},
+            )
             _delete_reminders(session, person, actor, now)
             person.profile = None
             person.display_name = ""

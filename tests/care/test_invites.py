@@ -175,3 +175,19 @@ def test_at_most_five_codes_wait_at_once(care: CareServices, edith: str) -> None
 def test_unknown_people_have_no_family(care: CareServices) -> None:
     with pytest.raises(NotRegistered):
         care.family.family("conv-nobody")
+
+
+def test_withdrawing_consent_ends_codes_links_and_unsent_messages(care: CareServices, edith: str) -> None:
+    waiting = care.invites.create(edith)
+    request = care.invites.claim("conv-anne", care.invites.create(edith).code, "Anne")
+    assert _told(care, edith), "the link request waits in the outbox"
+
+    care.people.withdraw_consent(edith)
+
+    assert _told(care, edith) == []
+    with pytest.raises(InvalidInput):
+        care.invites.claim("conv-ben", waiting.code, "Ben")
+    with pytest.raises(NotRegistered):
+        care.invites.decide(edith, request.request_id, accept=True)
+    with care.db.reading() as session:
+        assert set(session.scalars(select(FamilyInvite.status))) == {"revoked"}

@@ -12,7 +12,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import care, channel_of, entity_values, latest_intent, latest_text, user_timezone
+from assistant.actions.base import (
+    care,
+    channel_of,
+    entity_values,
+    latest_intent,
+    latest_text,
+    user_timezone,
+)
 from assistant.actions.meals import say_when
 from assistant.care.errors import CareError
 from assistant.care.invites import CODE_ALPHABET, CODE_LENGTH

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from assistant.care import audit
-from assistant.care.clock import Clock, require_aware, utcnow, zone
-from assistant.care.db import Database
+from assistant.care.clock import require_aware, utcnow, zone
+from assistant.care.db import CareService
 from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
 from assistant.care.models import Booking, BookingSlot, Person
 from assistant.care.views import (
@@ -363,17 +363,13 @@ def list_for_senior(
     return active + past
 
 
-class BookingService:
+class BookingService(CareService):
     """Status changes made by coordinators and providers (not by seniors).
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def get(self, reference: str) -> BookingView:
         """Return any booking by reference.

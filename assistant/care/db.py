@@ -12,6 +12,7 @@ from sqlalchemy.future import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from assistant.care.clock import Clock, utcnow
 from assistant.care.models import metadata
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -135,3 +136,16 @@ def _configure_sqlite(engine: Engine, pragmas: list[str]) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+class CareService:
+    """Base of the services over one database: subclasses use ``self._db`` and ``self._clock``.
+
+    Args:
+        db: The database.
+        clock: Returns the current aware time (tests pass a fixed one).
+    """
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock

@@ -12,8 +12,7 @@ from typing import Final, Optional
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
-from assistant.care.clock import Clock, utcnow
-from assistant.care.db import Database
+from assistant.care.db import CareService
 from assistant.care.errors import NotAllowed, NotRegistered
 from assistant.care.escalations import open_escalation
 from assistant.care.models import Person
@@ -48,17 +47,13 @@ def _people_involved(session: Session, conversation_id: str) -> tuple[Optional[P
         return None, person_by_conversation(session, conversation_id)
 
 
-class EmergencyService:
+class EmergencyService(CareService):
     """Records emergencies and alerts the family.
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def raise_alert(self, conversation_id: str, text: str, sign: Optional[str] = None) -> EmergencyRecord:
         """Open a priority-1 escalation and alert the senior's linked relatives (not the writer).

@@ -18,8 +18,7 @@ from assistant.care.bookings import (
     new_reference,
     normalise_reference,
 )
-from assistant.care.clock import Clock, utcnow
-from assistant.care.db import Database
+from assistant.care.db import CareService
 from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
 from assistant.care.models import Escalation, Person
 from assistant.care.notifications import enqueue
@@ -128,17 +127,13 @@ ANSWER_INTENT: Final = "EXTERNAL_consultation_answer"
 """Sent to the person who asked: entities text, consultant, reference."""
 
 
-class EscalationService:
+class EscalationService(CareService):
     """Hand conversations over to human coordinators.
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def open(
         self,

@@ -9,8 +9,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from assistant.care import audit
-from assistant.care.clock import Clock, utcnow
-from assistant.care.db import Database
+from assistant.care.db import CareService
 from assistant.care.errors import NotAllowed, NotFound, NotRegistered
 from assistant.care.invites import UNLINKED_INTENT
 from assistant.care.models import Person, RelativeLink
@@ -51,17 +50,13 @@ class Family:
     members: list[FamilyMember]
 
 
-class FamilyService:
+class FamilyService(CareService):
     """Looks up the senior behind a conversation and the family around them.
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def family(self, conversation_id: str) -> Family:
         """A senior's linked relatives, or the seniors a relative helps (oldest link first).

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
-from assistant.care.clock import Clock, utcnow
-from assistant.care.db import Database
+from assistant.care.db import CareService
 from assistant.care.errors import InvalidInput, InvalidTransition
 from assistant.care.escalations import (
     ACTIVE_STATUSES,
@@ -33,17 +32,13 @@ from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_text
 from assistant.care.views import EscalationView
 
 
-class HandoffService:
+class HandoffService(CareService):
     """Lets a coordinator talk in a user's chat in place of the assistant.
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def join(self, reference: str, coordinator: str) -> EscalationView:
         """The coordinator joins the escalation's conversation (claiming it); the user is told who joined.

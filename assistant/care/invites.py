@@ -21,8 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
-from assistant.care.clock import Clock, utcnow
-from assistant.care.db import Database
+from assistant.care.db import CareService
 from assistant.care.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from assistant.care.models import AuditLog, FamilyInvite, Person, RelativeLink
 from assistant.care.notifications import enqueue
@@ -98,17 +97,13 @@ def _first_name(person: Person) -> str:
     return (name or "your relative").split()[0]
 
 
-class InviteService:
+class InviteService(CareService):
     """Creates invites, lets a relative use one, and records the senior's decision.
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def create(self, senior_conversation_id: str, relationship: str = "") -> Invite:
         """Make a new one-time code for the senior of this conversation.

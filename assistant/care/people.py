@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from assistant.care import audit
 from assistant.care.bookings import TRANSITIONS, transition
-from assistant.care.clock import Clock, utcnow, zone
-from assistant.care.db import Database
+from assistant.care.clock import zone
+from assistant.care.db import CareService
 from assistant.care.diets import normalise_dietary_needs
 from assistant.care.errors import InvalidInput, NotAllowed, NotRegistered
 from assistant.care.models import (
@@ -189,17 +189,13 @@ def canonical_district(session: Session, district: str) -> str:
     return district
 
 
-class PeopleService:
+class PeopleService(CareService):
     """Registration, profiles and consent of the people who use the assistant.
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def find_by_conversation(self, conversation_id: str) -> Optional[ProfileView]:
         """Return the senior's profile, or None if unknown or without consent."""

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager
 
 from assistant.care import audit
-from assistant.care.clock import Clock, require_aware, utcnow
-from assistant.care.db import Database
+from assistant.care.clock import require_aware
+from assistant.care.db import CareService
 from assistant.care.errors import NotFound
 from assistant.care.escalations import open_escalation
 from assistant.care.models import Person, Reminder, ReminderDelivery, SeniorProfile
@@ -76,17 +76,13 @@ def retry_when_busy(work: Callable[[], T], attempts: int = 5, pause: float = 0.0
     raise AssertionError("unreachable")
 
 
-class ReminderDeliveries:
+class ReminderDeliveries(CareService):
     """Deliver due reminders and escalate those nobody confirmed.
 
     Args:
         db: The database.
         clock: Returns the current aware time (inject a fixed one in tests).
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def due_deliveries(self, now: datetime) -> list[DeliveryView]:
         """Create the deliveries that fell due and return everything to send now.

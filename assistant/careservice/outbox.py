@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
-from assistant.care.clock import Clock, require_aware, utcnow
-from assistant.care.db import Database
+from assistant.care.clock import require_aware
+from assistant.care.db import CareService
 from assistant.care.errors import NotFound
 from assistant.care.escalations import open_escalation
 from assistant.care.models import Notification, Person
@@ -35,17 +35,13 @@ class OutboxItem:
     attempts: int
 
 
-class Outbox:
+class Outbox(CareService):
     """Pending notifications: which to send, and what became of them.
 
     Args:
         db: The database.
         clock: Returns the current aware time.
     """
-
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
-        self._db = db
-        self._clock = clock
 
     def due(self, now: datetime) -> list[OutboxItem]:
         """Return pending notifications whose ``deliver_after`` has come, oldest first."""

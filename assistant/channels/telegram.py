@@ -69,7 +69,14 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.error import TelegramError
 
 from assistant.channels.telegram_bot import (
@@ -78,7 +85,6 @@ from assistant.channels.telegram_bot import (
     TelegramPoller,
     TelegramSender,
     VoiceReplies,
-    WebhookRelay,
     build_bot,
 )
 from assistant.channels.telegram_format import (
@@ -92,7 +98,13 @@ from assistant.channels.telegram_format import (
     update_profile_payload,
     utf16_len,
 )
-from assistant.channels.telegram_state import FAILURE_FILE, STATE_FILE, ChatStore, FailureLog, RecentIds
+from assistant.channels.telegram_state import (
+    FAILURE_FILE,
+    STATE_FILE,
+    ChatStore,
+    FailureLog,
+    RecentIds,
+)
 from assistant.settings import STATE_DIR
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.care import audit
-from assistant.care.errors import InvalidInput
 from assistant.console.kit import (
     Kit,
     actor_name,
@@ -24,6 +23,7 @@ from assistant.console.kit import (
     args_of,
     json_body,
     jsonable,
+    only_fields,
     url_quote,
 )
 from assistant.console.people_routes import AUDIT_FILTERS, detail_of, person_sections
@@ -93,9 +93,7 @@ def register(app: Sanic, kit: Kit) -> None:
     async def api_booking_status(request: Request, reference: str) -> HTTPResponse:
         await kit.call(kit.care.bookings.record, reference)  # 404 before looking at the body
         body = json_body(request)
-        unknown = [key for key in body if key != "status"]
-        if unknown:
-            raise InvalidInput(f"{unknown[0][:60]!r} is not a field of a status change.", field=unknown[0][:60])
+        only_fields(body, ("status",), "a status change")
         record = await kit.call(
             kit.care.home_services.coordinator_status, reference, body.get("status"), actor_name(request)
         )
@@ -106,9 +104,7 @@ def register(app: Sanic, kit: Kit) -> None:
     async def api_booking_provider(request: Request, reference: str) -> HTTPResponse:
         await kit.call(kit.care.bookings.record, reference)  # 404 before looking at the body
         body = json_body(request)
-        unknown = [key for key in body if key != "offering_id"]
-        if unknown:
-            raise InvalidInput(f"{unknown[0][:60]!r} is not a field of a provider change.", field=unknown[0][:60])
+        only_fields(body, ("offering_id",), "a provider change")
         return api_json(await kit.call(
             kit.care.home_services.reassign, reference, body.get("offering_id"), actor_name(request)))
 

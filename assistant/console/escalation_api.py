@@ -13,7 +13,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.care.errors import InvalidInput
-from assistant.console.kit import Kit, actor_name, api_json, json_body
+from assistant.console.kit import Kit, actor_name, api_json, json_body, only_fields
 
 ACTIONS: dict[str, Optional[str]] = {
     "claim": None, "note": "text", "resolve": "outcome", "answer": "text",
@@ -24,9 +24,7 @@ ACTIONS: dict[str, Optional[str]] = {
 
 def _text(body: dict[str, Any], field: Optional[str]) -> list[str]:
     """The action's text argument (a list: empty when the action takes none); refuses unknown fields."""
-    unknown = [key for key in body if key != field]
-    if unknown:
-        raise InvalidInput(f"{unknown[0][:60]!r} is not a field of this action.", field=unknown[0][:60])
+    only_fields(body, (field,) if field else (), "this action")
     if field is None:
         return []
     value = body.get(field)

@@ -121,6 +121,17 @@ def json_body(request: Request) -> dict[str, Any]:
     return data
 
 
+def only_fields(body: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
+    """Refuse a JSON body with a field outside ``allowed``.
+
+    Raises:
+        InvalidInput: Naming the first unknown field.
+    """
+    unknown = [key for key in body if key not in allowed]
+    if unknown:
+        raise InvalidInput(f"{unknown[0][:60]!r} is not a field of {what}.", field=unknown[0][:60])
+
+
 def jsonable(value: Any) -> Any:
     """Return ``value`` (views, lists, datetimes) as plain JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

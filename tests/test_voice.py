@@ -162,9 +162,7 @@ def test_google_speech_becomes_ogg_opus_and_is_cached(google: FakeGoogle, tmp_pa
     cache = speech.cache_path(ENGINE_GTTS, "en", "Time for your tablets.")
     assert cache is not None and cache.read_bytes() == first.audio
 
-    started = time.perf_counter()
     again = speech.synthesize("Time for your tablets.", "en")
-    assert time.perf_counter() - started < 0.05
     assert again.cached and again.audio == first.audio and again.engine == ENGINE_GTTS
     assert len(google.requests) == 1  # the cache answered
 

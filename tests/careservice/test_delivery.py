@@ -65,13 +65,13 @@ def test_connection_refused_raises(dead_rasa_url: str) -> None:
 
 
 def test_a_slow_rasa_times_out(rasa: FakeRasa) -> None:
-    rasa.delay = 0.5
+    rasa.delay = 3.0
     started = time.monotonic()
 
     with pytest.raises(DeliveryError, match="did not answer within 0.1 s"):
         RasaDelivery(rasa.url, timeout=0.1).trigger("conv", "EXTERNAL_reminder", {})
 
-    assert time.monotonic() - started < 0.45
+    assert time.monotonic() - started < 2.0, "it gave up instead of waiting for the slow answer"
 
 
 def test_already_delivered_reads_the_conversation_tracker(rasa: FakeRasa) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -60,12 +59,9 @@ def test_coordinator_sees_a_new_emergency_live_and_handles_it(live: Console, pag
     expect(queue).to_contain_text('<script>alert("hi")</script> wants a person')
     page.wait_for_timeout(700)  # the event stream is open
 
-    started = time.monotonic()
     reference = care.escalations.open("emergency", None, "Rose fell in the bathroom and cannot get up.").reference
     row = queue.locator(f'tr[data-reference="{reference}"]')
-    expect(row).to_be_visible(timeout=2_000)
-    arrived = time.monotonic() - started
-    assert arrived < 1.5, f"the emergency took {arrived:.2f} s to appear"
+    expect(row).to_be_visible(timeout=5_000)  # without a reload; how fast is measured in bench_console
     expect(row).to_have_class("sla-emergency fresh")
     assert queue.locator("tr").first.get_attribute("data-reference") == reference
     assert row.evaluate("r => getComputedStyle(r.cells[0]).color") == "rgb(176, 0, 32)"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from typing import Any, Iterator
 
@@ -52,14 +51,11 @@ def test_a_coordinator_takes_over_the_chat_from_the_console_and_hands_it_back(
     expect(page).to_have_url(f"{console}/")
     page.wait_for_timeout(700)  # the live queue's event stream is open
 
-    started = time.monotonic()
     replies = running_stack.say(sender, "I've fallen in the kitchen and can't get up")
     assert "112" in texts(replies), texts(replies)
     reference = texts(replies).split("reference ")[1][:7]
     alert = page.locator("#alerts .alert")
-    expect(alert).to_be_visible(timeout=3_000)
-    arrived = time.monotonic() - started
-    assert arrived < 3, f"the emergency took {arrived:.2f} s to reach the console"
+    expect(alert).to_be_visible(timeout=10_000)  # live, without a reload (speed: bench_console)
     assert running_stack.telegram is not None
     posted = running_stack.telegram.wait_for_text(COORDINATOR_CHAT, f"Emergency {reference}", timeout=10)
     assert "fallen in the kitchen" in posted.params["text"]

@@ -19,14 +19,13 @@ from typing import Final, Optional
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from assistant.care import audit
-from assistant.care.bookings import normalise_reference
 from assistant.care.clock import Clock, utcnow
 from assistant.care.db import Database
 from assistant.care.errors import InvalidInput, NotAllowed, NotFound
-from assistant.care.models import Coordinator, Escalation, EscalationNote
+from assistant.care.escalations import find_escalation
+from assistant.care.models import Coordinator, EscalationNote
 from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_text
 
 MIN_PASSWORD: Final = 12
@@ -212,7 +211,7 @@ class CoordinatorService:
         body = clean_text(text, "note", MAX_TEXT, field="text")
         now = self._clock()
         with self._db.session() as session:
-            escalation = _find_escalation(session, reference)
+            escalation = find_escalation(session, reference)
             note = EscalationNote(
                 escalation_id=escalation.id, coordinator=name, text=body, created_at=now
             )
@@ -247,7 +246,7 @@ class CoordinatorService:
             NotFound: If there is no such escalation.
         """
         with self._db.reading() as session:
-            escalation = _find_escalation(session, reference)
+            escalation = find_escalation(session, reference)
             rows = session.scalars(
                 select(EscalationNote)
                 .where(EscalationNote.escalation_id == escalation.id)
@@ -283,12 +282,3 @@ def _clean_username(username: str) -> str:
 def _view(account: Coordinator) -> CoordinatorView:
     """Return the frozen view of an account (call inside the session)."""
     return CoordinatorView(account.username, account.display_name, account.active, account.session_epoch or 0)
-
-
-def _find_escalation(session: Session, reference: str) -> Escalation:
-    """Return the escalation with this reference or raise NotFound."""
-    ref = normalise_reference(reference)
-    escalation = session.scalar(select(Escalation).where(Escalation.reference == ref))
-    if escalation is None:
-        raise NotFound(f"There is no escalation {ref or reference!r}.")
-    return escalation

@@ -255,7 +255,7 @@ class EscalationService(CareService):
             NotFound: If there is no such escalation.
         """
         with self._db.reading() as session:
-            return escalation_view(self._find(session, reference))
+            return escalation_view(find_escalation(session, reference))
 
     def claim(self, reference: str, coordinator: str) -> EscalationView:
         """Let a coordinator take an open escalation (claiming twice is harmless).
@@ -267,20 +267,8 @@ class EscalationService(CareService):
         name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
         now = self._clock()
         with self._db.session() as session:
-            escalation = self._find(session, reference)
-            if escalation.status == "claimed" and escalation.claimed_by == name:
-                return escalation_view(escalation)
-            if escalation.status == "claimed":
-                raise InvalidTransition(f"{escalation.reference} is already handled by {escalation.claimed_by}.")
-            if escalation.status == "resolved":
-                raise InvalidTransition(f"{escalation.reference} is already resolved.")
-            escalation.status = "claimed"
-            escalation.claimed_by = name
-            escalation.claimed_at = now
-            audit.record(
-                session, audit.coordinator_actor(name), "escalation.claimed", "escalation",
-                escalation.reference, at=now,
-            )
+            escalation = find_escalation(session, reference)
+            claim_in_session(escalation, name, now)
             view = escalation_view(escalation)
         return view
 
@@ -296,7 +284,7 @@ class EscalationService(CareService):
         text = clean_text(outcome, "outcome", MAX_TEXT, field="outcome")
         now = self._clock()
         with self._db.session() as session:
-            escalation = self._find(session, reference)
+            escalation = find_escalation(session, reference)
             _resolve(escalation, name, text, now)
             view = escalation_view(escalation)
         return view
@@ -316,7 +304,7 @@ class EscalationService(CareService):
         body = clean_text(text, "answer", MAX_TEXT, field="answer")
         now = self._clock()
         with self._db.session() as session:
-            escalation = self._find(session, reference)
+            escalation = find_escalation(session, reference)
             _resolve(escalation, name, body, now)
             person_id = escalation.person_id or session.scalar(
                 select(Person.id).where(Person.conversation_id == escalation.conversation_id)
@@ -330,14 +318,36 @@ class EscalationService(CareService):
             view = escalation_view(escalation)
         return view
 
-    @staticmethod
-    def _find(session: Session, reference: str) -> Escalation:
-        """Return the escalation with this reference or raise NotFound."""
-        ref = normalise_reference(reference)
-        escalation = session.scalar(select(Escalation).where(Escalation.reference == ref))
-        if escalation is None:
-            raise NotFound(f"There is no escalation {ref or reference!r}.")
-        return escalation
+
+
+def find_escalation(session: Session, reference: str) -> Escalation:
+    """Return the escalation with this reference or raise NotFound."""
+    ref = normalise_reference(reference)
+    escalation = session.scalar(select(Escalation).where(Escalation.reference == ref))
+    if escalation is None:
+        raise NotFound(f"There is no escalation {ref or reference!r}.")
+    return escalation
+
+
+def claim_in_session(escalation: Escalation, name: str, now: datetime) -> None:
+    """Give an escalation attached to a session to coordinator ``name`` (again is harmless), audited.
+
+    Raises:
+        InvalidTransition: If another coordinator has it or it is resolved.
+    """
+    if escalation.status == "claimed" and escalation.claimed_by == name:
+        return
+    if escalation.status == "claimed":
+        raise InvalidTransition(f"{escalation.reference} is already handled by {escalation.claimed_by}.")
+    if escalation.status == "resolved":
+        raise InvalidTransition(f"{escalation.reference} is already resolved.")
+    escalation.status = "claimed"
+    escalation.claimed_by = name
+    escalation.claimed_at = now
+    session = object_session(escalation)
+    assert session is not None
+    audit.record(session, audit.coordinator_actor(name), "escalation.claimed", "escalation",
+                 escalation.reference, at=now)
 
 
 def _resolve(escalation: Escalation, name: str, outcome: str, now: datetime) -> None:

@@ -22,9 +22,10 @@ from assistant.care.escalations import (
     ACTIVE_STATUSES,
     MESSAGE_INTENT,
     STARTED_INTENT,
-    EscalationService,
+    claim_in_session,
     end_handoff,
     escalation_view,
+    find_escalation,
     tell_conversation,
 )
 from assistant.care.models import Escalation, EscalationNote
@@ -52,7 +53,7 @@ class HandoffService(CareService):
         name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
         now = self._clock()
         with self._db.session() as session:
-            escalation = EscalationService._find(session, reference)
+            escalation = find_escalation(session, reference)
             if escalation.status not in ACTIVE_STATUSES:
                 raise InvalidTransition(f"{escalation.reference} is already resolved.")
             if escalation.status == "claimed" and escalation.claimed_by != name:
@@ -66,12 +67,7 @@ class HandoffService(CareService):
                 raise InvalidTransition(
                     f"{holder.handoff_by} is already talking in this conversation ({holder.reference})."
                 )
-            if escalation.status == "open":
-                escalation.status = "claimed"
-                escalation.claimed_by = name
-                escalation.claimed_at = now
-                audit.record(session, audit.coordinator_actor(name), "escalation.claimed", "escalation",
-                             escalation.reference, at=now)
+            claim_in_session(escalation, name, now)
             escalation.handoff_by = name
             escalation.handoff_at = now
             tell_conversation(session, escalation, "handoff_started", STARTED_INTENT, {"coordinator": name},
@@ -92,7 +88,7 @@ class HandoffService(CareService):
         body = clean_text(text, "message", MAX_TEXT, field="message")
         now = self._clock()
         with self._db.session() as session:
-            escalation = EscalationService._find(session, reference)
+            escalation = find_escalation(session, reference)
             if escalation.handoff_by != name:
                 raise InvalidTransition("Please join the conversation before you reply in it.")
             tell_conversation(session, escalation, "coordinator_message", MESSAGE_INTENT,
@@ -113,7 +109,7 @@ class HandoffService(CareService):
         name = clean_text(coordinator, "coordinator name", MAX_NAME, field="coordinator")
         now = self._clock()
         with self._db.session() as session:
-            escalation = EscalationService._find(session, reference)
+            escalation = find_escalation(session, reference)
             if escalation.handoff_by is None:
                 raise InvalidTransition("The assistant already has this conversation.")
             if escalation.handoff_by != name:

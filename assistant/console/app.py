@@ -43,7 +43,6 @@ from assistant.care.errors import (
     NotFound,
 )
 from assistant.care.escalations import EscalationService
-from assistant.care.handoffs import HandoffService
 from assistant.care.views import EscalationView, format_price
 from assistant.console import (
     api_routes,
@@ -338,49 +337,23 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
             return await detail_page(request, reference, _status(error), error.message)
         return redirect(f"/escalations/{_quote(reference)}", status=303)
 
-    @app.post("/escalations/<reference:str>/claim")
-    @authenticated
-    async def claim(request: Request, reference: str) -> HTTPResponse:
-        return await act(request, reference, deps.escalations.claim, reference, request.ctx.user.display_name)
+    form_calls = escalation_api.escalation_calls(
+        deps.escalations, deps.coordinators.add_note, deps.care.handoffs if deps.care is not None else None
+    )
 
-    @app.post("/escalations/<reference:str>/note")
-    @authenticated
-    async def note(request: Request, reference: str) -> HTTPResponse:
-        return await act(request, reference, deps.coordinators.add_note, reference,
-                         request.ctx.user.display_name, request.form.get("text") or "")
+    def form_route(action: str, field: Optional[str]) -> None:
+        """``POST /escalations/<reference>/<action>``: the escalation page's form for one action."""
 
-    @app.post("/escalations/<reference:str>/resolve")
-    @authenticated
-    async def resolve(request: Request, reference: str) -> HTTPResponse:
-        return await act(request, reference, deps.escalations.resolve, reference,
-                         request.ctx.user.display_name, request.form.get("outcome") or "")
+        async def handler(request: Request, reference: str) -> HTTPResponse:
+            text = [request.form.get(field) or ""] if field else []
+            return await act(request, reference, form_calls[action], reference,
+                             request.ctx.user.display_name, *text)
 
-    @app.post("/escalations/<reference:str>/answer")
-    @authenticated
-    async def answer(request: Request, reference: str) -> HTTPResponse:
-        return await act(request, reference, deps.escalations.answer, reference,
-                         request.ctx.user.display_name, request.form.get("text") or "")
+        handler.__name__ = f"escalation_{action}"
+        app.post(f"/escalations/<reference:str>/{action}", name=handler.__name__)(authenticated(handler))
 
-    @app.post("/escalations/<reference:str>/join")
-    @authenticated
-    async def join(request: Request, reference: str) -> HTTPResponse:
-        return await act(request, reference, handoffs().join, reference, request.ctx.user.display_name)
-
-    @app.post("/escalations/<reference:str>/reply")
-    @authenticated
-    async def reply(request: Request, reference: str) -> HTTPResponse:
-        return await act(request, reference, handoffs().reply, reference,
-                         request.ctx.user.display_name, request.form.get("text") or "")
-
-    @app.post("/escalations/<reference:str>/handback")
-    @authenticated
-    async def handback(request: Request, reference: str) -> HTTPResponse:
-        return await act(request, reference, handoffs().hand_back, reference, request.ctx.user.display_name)
-
-    def handoffs() -> HandoffService:
-        if deps.care is None:
-            raise NotAllowed("Talking in the user's chat is not available here.")
-        return deps.care.handoffs
+    for action, field in escalation_api.ACTIONS.items():
+        form_route(action, field)
 
     @app.get("/api/escalations/<reference:str>/transcript")
     @authenticated

@@ -1,7 +1,10 @@
-"""The JSON API's escalation actions: claim, note, resolve, answer, and the handoff (join, reply, hand back).
+"""The escalation actions: claim, note, resolve, answer, and the handoff (join, reply, hand back).
 
-Each takes a JSON body (``{}`` or ``{"text": ...}`` / ``{"outcome": ...}``), needs the session and
-the ``X-CSRF-Token`` header like every change, and returns the escalation after the action.
+:data:`ACTIONS` and :func:`escalation_calls` serve both the escalation page's forms
+(``POST /escalations/<reference>/<action>``, in :mod:`assistant.console.app`) and the JSON API
+registered here. An API call takes a JSON body (``{}`` or ``{"text": ...}`` / ``{"outcome": ...}``),
+needs the session and the ``X-CSRF-Token`` header like every change, and returns the escalation
+after the action.
 """
 
 from __future__ import annotations
@@ -12,14 +15,36 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.care.errors import InvalidInput
+from assistant.care.errors import InvalidInput, NotAllowed
+from assistant.care.escalations import EscalationService
+from assistant.care.handoffs import HandoffService
 from assistant.console.kit import Kit, actor_name, api_json, json_body, only_fields
 
 ACTIONS: dict[str, Optional[str]] = {
     "claim": None, "note": "text", "resolve": "outcome", "answer": "text",
     "join": None, "reply": "text", "handback": None,
 }
-"""Each action and the one text field its body carries (None: an empty object)."""
+"""Each action and the one text field its form or JSON body carries (None: none)."""
+
+
+def escalation_calls(
+    escalations: EscalationService, add_note: Callable[..., Any], handoffs: Optional[HandoffService]
+) -> dict[str, Callable[..., Any]]:
+    """The domain call behind each action, called as ``(reference, coordinator, *text)``.
+
+    Without ``handoffs`` the handoff actions are refused kindly.
+    """
+
+    def unavailable(*_: Any) -> None:
+        raise NotAllowed("Talking in the user's chat is not available here.")
+
+    return {
+        "claim": escalations.claim, "note": add_note, "resolve": escalations.resolve,
+        "answer": escalations.answer,
+        "join": handoffs.join if handoffs else unavailable,
+        "reply": handoffs.reply if handoffs else unavailable,
+        "handback": handoffs.hand_back if handoffs else unavailable,
+    }
 
 
 def _text(body: dict[str, Any], field: Optional[str]) -> list[str]:
@@ -36,11 +61,7 @@ def _text(body: dict[str, Any], field: Optional[str]) -> list[str]:
 def register(app: Sanic, kit: Kit, notes_add: Callable[..., Any]) -> None:
     """Add ``POST /api/escalations/<reference>/<action>`` for every action in :data:`ACTIONS`."""
     care = kit.care
-    calls: dict[str, Callable[..., Any]] = {
-        "claim": care.escalations.claim, "note": notes_add, "resolve": care.escalations.resolve,
-        "answer": care.escalations.answer, "join": care.handoffs.join, "reply": care.handoffs.reply,
-        "handback": care.handoffs.hand_back,
-    }
+    calls = escalation_calls(care.escalations, notes_add, care.handoffs)
 
     def route(action: str) -> None:
         field = ACTIONS[action]

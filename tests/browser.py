@@ -22,11 +22,16 @@ BROWSER_ARGS = [
 ]
 
 
+def require_chromium() -> None:
+    """Fail (never skip) when Debian's Chromium is missing."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+
+
 @contextmanager
 def chromium_page(width: int, height: int, timeout_ms: int) -> Iterator[Any]:
     """A fresh page in headless Chromium; fails (never skips) when Chromium is missing."""
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

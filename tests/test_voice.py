@@ -35,10 +35,11 @@ from assistant.voice import (
     normalise_text,
 )
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("ffmpeg") and shutil.which("ffprobe") and shutil.which("espeak-ng")),
-    reason="needs ffmpeg and espeak-ng (make system-deps)",
-)
+@pytest.fixture(autouse=True)
+def offline_voice_tools() -> None:
+    """Fail (never skip) without the programs the offline voice needs."""
+    if not (shutil.which("ffmpeg") and shutil.which("ffprobe") and shutil.which("espeak-ng")):
+        pytest.fail("ffmpeg and espeak-ng are missing: `make test` installs them (make system-deps)")
 
 GOOGLE_HOST = "translate.google.com"
 

@@ -33,9 +33,9 @@ from assistant.channels.webchat import (
     WebChatOutput,
     is_valid_sender,
 )
+from tests.browser import BROWSER_ARGS, CHROMIUM, require_chromium
 
 SENDER = "test-sender_0001"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TRICKY_TEXT = "<b>bold</b><script>window.__xss = 1</script>"
 CHOICES = [
@@ -600,11 +600,8 @@ async def test_hub_closes_a_subscriber_that_falls_behind() -> None:
 # ---------------------------------------------------------------------- the page in a browser
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-)
 async def test_chat_page_in_a_browser(start_server: StartServer) -> None:
+    require_chromium()
     from playwright.async_api import async_playwright, expect
 
     chat = await start_server(agent=TrickyAgent())
@@ -613,15 +610,7 @@ async def test_chat_page_in_a_browser(start_server: StartServer) -> None:
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            executable_path=str(CHROMIUM), args=BROWSER_ARGS,
         )
         try:
             page = await browser.new_page(viewport={"width": 900, "height": 1300})

@@ -14,11 +14,8 @@ import statistics
 import tempfile
 import time
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from assistant.settings import load_settings
 
 TURN_TEXT = "what have I ordered?"
 
@@ -70,9 +67,7 @@ def machine() -> str:
 
 def run(turns: int, with_training: bool) -> dict[str, Any]:
     """Start a stack on a fresh SQLite, measure, stop it; returns the figures."""
-    from assistant.care.db import Database
-    from assistant.care.seed import load_demo_data
-    from assistant.stack import Stack, free_port
+    from assistant.stack import Stack, seeded_settings
     from assistant.training import train
 
     results: dict[str, Any] = {"machine": machine(), "load_before": os.getloadavg()[0]}
@@ -83,14 +78,7 @@ def run(turns: int, with_training: bool) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as state_dir:
         state = Path(state_dir)
-        url = f"sqlite:///{state / 'care.db'}"
-        database = Database(url)
-        database.upgrade()
-        load_demo_data(database)
-        database.dispose()
-        settings = replace(
-            load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(), console_port=free_port()
-        )
+        settings = seeded_settings(state)
         stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
         started = time.perf_counter()
         stack.start(timeout=600)

@@ -31,13 +31,12 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from assistant.bench import machine, percentile
-from assistant.settings import load_settings
 
 TOKEN = "123456:BENCH-token_for-the-fake-server"
 SECRET = "bench-telegram-secret_0123456789"
@@ -240,23 +239,14 @@ class Turns:
 
 def measure_turns(turns: int, warmup: int = 5) -> Dict[str, Any]:
     """Starts a stack with Telegram (webhook) on the fake server and times turns both ways."""
-    from assistant.care.db import Database
-    from assistant.care.seed import load_demo_data
-    from assistant.stack import Stack, free_port
+    from assistant.stack import Stack, seeded_settings
 
     results: Dict[str, Any] = {}
     api = FakeBotApi().start()
     saved_environment: Dict[str, Optional[str]] = {}
     with tempfile.TemporaryDirectory() as state_dir:
         state = Path(state_dir)
-        url = f"sqlite:///{state / 'care.db'}"
-        database = Database(url)
-        database.upgrade()
-        load_demo_data(database)
-        database.dispose()
-        settings = replace(
-            load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(), console_port=free_port()
-        )
+        settings = seeded_settings(state)
         telegram = {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": api.base_url,

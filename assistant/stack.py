@@ -153,6 +153,26 @@ class Stack:
         return {name: p.pid for name, p in self.processes.items()}
 
 
+def seeded_settings(state: Path, **overrides: object) -> Settings:
+    """Settings for a throwaway stack: a migrated SQLite file with the demo registry in ``state``,
+    and free ports for every server (benchmarks and end-to-end tests)."""
+    from dataclasses import replace
+
+    from assistant.care.db import Database
+    from assistant.care.seed import load_demo_data
+    from assistant.settings import load_settings
+
+    url = f"sqlite:///{state / 'care.db'}"
+    database = Database(url)
+    database.upgrade()
+    load_demo_data(database)
+    database.dispose()
+    return replace(
+        load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(),
+        console_port=free_port(), **overrides,
+    )
+
+
 def free_port() -> int:
     """A TCP port on loopback that nobody listens on right now."""
     with socket.socket() as probe:

@@ -8,16 +8,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
 
-from assistant.care.db import Database
-from assistant.care.seed import load_demo_data
-from assistant.settings import load_settings
-from assistant.stack import Stack, free_port
+from assistant.stack import Stack, seeded_settings
 from assistant.training import model_path
 from tests.channels.fake_telegram import TOKEN, FakeTelegramThread
 
@@ -119,15 +116,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram: FakeT
     if not model_path().exists():
         pytest.fail("no trained model: `make test` trains it first (or run `assistant train`)")
     state = tmp_path_factory.mktemp("stack")
-    url = f"sqlite:///{state / 'care.db'}"
-    database = Database(url)
-    database.upgrade()
-    load_demo_data(database)
-    database.dispose()
-    settings = replace(
-        load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(), care_tick_seconds=1,
-        console_port=free_port(),
-    )
+    settings = seeded_settings(state, care_tick_seconds=1)
+    url = settings.database_url
     stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
     # The Stack passes os.environ to its children: set Telegram's variables for the start only.
     telegram = telegram_environment(fake_telegram, settings.rasa_port, state / "telegram")

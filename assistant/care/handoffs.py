@@ -19,7 +19,6 @@ from assistant.care import audit
 from assistant.care.db import CareService
 from assistant.care.errors import InvalidInput, InvalidTransition
 from assistant.care.escalations import (
-    ACTIVE_STATUSES,
     MESSAGE_INTENT,
     STARTED_INTENT,
     claim_in_session,
@@ -54,10 +53,7 @@ class HandoffService(CareService):
         now = self._clock()
         with self._db.session() as session:
             escalation = find_escalation(session, reference)
-            if escalation.status not in ACTIVE_STATUSES:
-                raise InvalidTransition(f"{escalation.reference} is already resolved.")
-            if escalation.status == "claimed" and escalation.claimed_by != name:
-                raise InvalidTransition(f"{escalation.reference} is handled by {escalation.claimed_by}.")
+            claim_in_session(escalation, name, now)  # refuses a resolved one or someone else's
             if not escalation.conversation_id:
                 raise InvalidInput("This escalation has no conversation to join.", field="reference")
             if escalation.handoff_by == name:
@@ -67,11 +63,10 @@ class HandoffService(CareService):
                 raise InvalidTransition(
                     f"{holder.handoff_by} is already talking in this conversation ({holder.reference})."
                 )
-            claim_in_session(escalation, name, now)
             escalation.handoff_by = name
             escalation.handoff_at = now
             tell_conversation(session, escalation, "handoff_started", STARTED_INTENT, {"coordinator": name},
-                  f"{name} has joined the chat.", now)
+                              f"{name} has joined the chat.", now)
             audit.record(session, audit.coordinator_actor(name), "escalation.handoff_started", "escalation",
                          escalation.reference, at=now)
             return escalation_view(escalation)
@@ -92,7 +87,7 @@ class HandoffService(CareService):
             if escalation.handoff_by != name:
                 raise InvalidTransition("Please join the conversation before you reply in it.")
             tell_conversation(session, escalation, "coordinator_message", MESSAGE_INTENT,
-                  {"coordinator": name, "message": body}, body, now)
+                              {"coordinator": name, "message": body}, body, now)
             session.add(EscalationNote(escalation_id=escalation.id, coordinator=name,
                                        text=f"Said in the chat: {body}", created_at=now))
             audit.record(session, audit.coordinator_actor(name), "escalation.handoff_message", "escalation",

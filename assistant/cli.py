@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -55,18 +56,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Start the whole local stack and keep it running until Ctrl-C."""
-    from assistant.stack import Stack
+    """Start the whole local stack, restart a crashed part, and stop it all on Ctrl-C, SIGTERM or SIGHUP."""
+    from assistant.stack import ExposedWithoutToken, Stack
 
     settings = load_settings()
     stack = Stack(settings)
+    _stop_on_signals()
     print("Starting the action server and the Rasa server (loading the model takes about a minute)...", flush=True)
     try:
         stack.start()
         print()
         print(f"  Chat page:        {stack.chat_url}")
         print(f"  REST webhook:     {stack.rasa_url}/webhooks/rest/webhook")
-        print(f"  Action server:    http://127.0.0.1:{settings.action_port}")
+        print(f"  Action server:    http://127.0.0.1:{settings.action_port}  (answers only Rasa)")
         print(f"  Coordinators:     {stack.console_url}  (accounts: assistant coordinator create-account)")
         if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
             mode = "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip() else "polling"
@@ -74,16 +76,36 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  Logs:             {stack.log_dir}")
         print("\nPress Ctrl-C to stop.", flush=True)
         while True:
-            stack.raise_if_dead()
-            time.sleep(1)
+            stack.watch()
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)
         return 0
-    except (RuntimeError, TimeoutError, FileNotFoundError) as error:
-        print(f"The assistant could not keep running: {error}", file=sys.stderr)
+    except (RuntimeError, TimeoutError, FileNotFoundError, ExposedWithoutToken) as error:
+        print(f"The assistant could not start: {error}", file=sys.stderr)
         return 1
     finally:
+        _ignore_stop_signals()
         stack.stop()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (a service manager, ``kill``) and SIGHUP (a closed terminal) stop the stack like Ctrl-C."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, interrupt)
+
+
+def _ignore_stop_signals() -> None:
+    """While stopping, a second Ctrl-C or SIGTERM must not cut the clean-up short."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _care():
@@ -229,7 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `assistant` command."""
-    STATE_DIR.mkdir(exist_ok=True)
+    from assistant.security import make_private_tree
+
+    os.umask(0o077)  # databases, secrets, logs: owner-only from the start
+    make_private_tree(STATE_DIR)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = PROJECT_ROOT / ".state"
+STATE_DIR = Path(os.environ.get("ASSISTANT_STATE_DIR", "").strip() or PROJECT_ROOT / ".state").resolve()
+"""Databases, secrets, logs and per-chat state (owner-only: 0700, files 0600)."""
 
 
 def _env(name: str, default: str) -> str:
@@ -42,6 +43,8 @@ class Settings:
     meal_lead_minutes: int = field(
         default_factory=lambda: _env_int("ASSISTANT_MEAL_LEAD_MINUTES", 45)
     )
+    tracker_db: str = field(default_factory=lambda: _env("ASSISTANT_TRACKER_DB", str(STATE_DIR / "trackers.db")))
+    """Rasa's conversation tracker store (SQLite file); the care service reads emergencies from it."""
     rasa_url: str = field(default_factory=lambda: _env("ASSISTANT_RASA_URL", ""))
     rasa_token: str = field(default_factory=lambda: _env("ASSISTANT_RASA_TOKEN", ""))
     care_tick_seconds: int = field(
@@ -58,6 +61,10 @@ class Settings:
     )
     console_port: int = field(default_factory=lambda: _env_int("ASSISTANT_CONSOLE_PORT", 5080))
     console_secret: str = field(default_factory=lambda: _env("ASSISTANT_CONSOLE_SECRET", ""))
+    listen_address: str = field(default_factory=lambda: _env("ASSISTANT_LISTEN_ADDRESS", "127.0.0.1"))
+    """Where Rasa and the action server listen; anything beyond loopback needs both tokens."""
+    action_token: str = field(default_factory=lambda: _env("ASSISTANT_ACTION_TOKEN", ""))
+    """The secret Rasa sends the action server (generated into the state directory when unset)."""
 
     def __post_init__(self) -> None:
         try:

@@ -1,5 +1,11 @@
 """Starting, watching and stopping the local stack: action server, Rasa, and the care service (which
-also serves the coordinators' console)."""
+also serves the coordinators' console).
+
+Each process runs in a session (process group) of its own: :meth:`Stack.stop` ends it with its
+children. :meth:`Stack.watch` restarts a crashed one (see :mod:`assistant.supervisor`) while the
+others keep running. Rasa and the action server listen on ``ASSISTANT_LISTEN_ADDRESS`` (loopback
+unless set); Rasa calls the action server with a secret header (``endpoints.yml``).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,28 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from assistant.channels.telegram_config import credentials_for_rasa
+from assistant.security import is_loopback, load_or_create_secret, make_private_dir
 from assistant.settings import PROJECT_ROOT, STATE_DIR, Settings
+from assistant.supervisor import Supervisor
 from assistant.training import model_path
+
+LABELS = {"actions": "the action server", "rasa": "the Rasa server", "care": "the care service"}
+"""The stack's processes, in start order, as the terminal names them."""
+STOP_GRACE = 8.0
+"""Seconds a stopping process gets before it is killed (all are gone within 10 s of a signal)."""
+
+
+class ExposedWithoutToken(RuntimeError):
+    """Rasa would listen beyond loopback without ``ASSISTANT_RASA_TOKEN``."""
 
 
 @dataclass
@@ -28,7 +46,29 @@ class Stack:
     root: Path = PROJECT_ROOT
     log_dir: Path = STATE_DIR / "logs"
     tracker_db: Optional[Path] = None
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    say: Callable[[str], None] = print
+    supervisor: Supervisor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.supervisor = Supervisor(self._spawn, LABELS, say=self.say)
+        self._lock = threading.RLock()
+        self._stopping = False
+        self._watcher: Optional[threading.Thread] = None
+
+    @property
+    def processes(self) -> dict[str, subprocess.Popen]:
+        """The stack's processes by name."""
+        return self.supervisor.processes
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the stack's generated secrets live (the parent of its logs)."""
+        return self.log_dir.parent
+
+    @property
+    def action_token(self) -> str:
+        """The secret Rasa sends the action server: the setting, or one generated into the state dir."""
+        return load_or_create_secret(self.settings.action_token, self.state_dir / "action-token")
 
     @property
     def rasa_url(self) -> str:
@@ -59,20 +99,46 @@ class Stack:
             ASSISTANT_RASA_URL=self.rasa_url,
             ASSISTANT_CARE_TICK_SECONDS=str(self.settings.care_tick_seconds),
             ASSISTANT_CONSOLE_PORT=str(self.settings.console_port),
+            ASSISTANT_LISTEN_ADDRESS=self.settings.listen_address,
+            ASSISTANT_ACTION_TOKEN=self.action_token,
+            ASSISTANT_RASA_TOKEN=self.settings.rasa_token,
         )
         return env
 
-    def _spawn(self, name: str, args: list[str], module: str = "rasa") -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
-            cwd=self.root,
-            env=self.environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    def command(self, name: str) -> tuple[str, list[str]]:
+        """The module and arguments that start ``name``."""
+        if name == "actions":
+            return "assistant.action_server", ["--port", str(self.settings.action_port)]
+        if name == "rasa":
+            credentials = credentials_for_rasa(
+                self.root / "credentials.yml", self.state_dir / "credentials.yml", self.environment()
+            )
+            args = [
+                "run", "--enable-api", "--interface", self.settings.listen_address,
+                "--port", str(self.settings.rasa_port), "--model", str(model_path(self.root)),
+                "--credentials", str(credentials), "--endpoints", "endpoints.yml",
+                "--cors", f"http://127.0.0.1:{self.settings.rasa_port}",
+            ]
+            if self.settings.rasa_token:
+                args += ["--auth-token", self.settings.rasa_token]
+            return "assistant.rasa_server", args
+        if name == "care":
+            return "assistant.careservice", []
+        raise KeyError(name)
+
+    def _spawn(self, name: str) -> subprocess.Popen:
+        make_private_dir(self.log_dir)
+        module, args = self.command(name)
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            os.chmod(log.name, 0o600)
+            return subprocess.Popen(
+                [sys.executable, "-m", module, *args],
+                cwd=self.root,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def start(self, timeout: float = 300.0) -> None:
         """Start the three processes and wait until the servers (and the console) answer.
@@ -83,24 +149,17 @@ class Stack:
         model = model_path(self.root)
         if not model.exists():
             raise FileNotFoundError(f"No trained model at {model}; run `assistant train` first.")
-        self._spawn(
-            "actions",
-            ["run", "actions", "--actions", "assistant.actions", "--port", str(self.settings.action_port)],
-        )
-        credentials = credentials_for_rasa(
-            self.root / "credentials.yml", self.log_dir.parent / "credentials.yml", self.environment()
-        )
-        self._spawn(
-            "rasa",
-            [
-                "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.settings.rasa_port),
-                "--model", str(model), "--credentials", str(credentials), "--endpoints", "endpoints.yml",
-                "--cors", f"http://127.0.0.1:{self.settings.rasa_port}",
-            ],
-            module="assistant.rasa_server",
-        )
+        if not is_loopback(self.settings.listen_address) and not self.settings.rasa_token:
+            raise ExposedWithoutToken(
+                f"Rasa would listen on {self.settings.listen_address} without a token: set "
+                "ASSISTANT_RASA_TOKEN, or leave ASSISTANT_LISTEN_ADDRESS at 127.0.0.1."
+            )
+        with self._lock:
+            self.supervisor.start("actions")
+            self.supervisor.start("rasa")
         self.wait_ready(timeout)
-        self._spawn("care", [], module="assistant.careservice")
+        with self._lock:
+            self.supervisor.start("care")
         deadline = time.monotonic() + 60
         while not _answers(f"{self.console_url}/login"):
             self.raise_if_dead()
@@ -113,7 +172,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         checks = {
             "actions": f"http://127.0.0.1:{self.settings.action_port}/health",
-            "rasa": f"{self.rasa_url}/status",
+            "rasa": f"{self.rasa_url}/status" + (f"?token={self.settings.rasa_token}" if self.settings.rasa_token else ""),
         }
         pending = dict(checks)
         while pending:
@@ -133,20 +192,46 @@ class Stack:
             if code is not None:
                 raise RuntimeError(f"the {name} process stopped (exit code {code}); see {self.log_dir / (name + '.log')}")
 
-    def stop(self, grace: float = 15.0) -> None:
-        """Stop every process: SIGINT first, then SIGKILL after a grace period."""
-        for process in self.processes.values():
+    def watch(self) -> None:
+        """Restart any process that crashed (call every half second or so)."""
+        with self._lock:
+            if not self._stopping:
+                self.supervisor.check()
+
+    def watch_in_background(self, interval: float = 0.5) -> None:
+        """Call :meth:`watch` from a daemon thread until :meth:`stop`."""
+
+        def loop() -> None:
+            while not self._stopping:
+                self.watch()
+                time.sleep(interval)
+
+        self._watcher = threading.Thread(target=loop, name="stack-watch", daemon=True)
+        self._watcher.start()
+
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop every process and its children: SIGTERM first, SIGKILL after ``grace`` seconds."""
+        with self._lock:
+            self._stopping = True
+            processes = list(self.processes.values())
+        for process in processes:
             if process.poll() is None:
-                _signal_group(process, signal.SIGINT)
+                _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for process in self.processes.values():
+        for process in processes:
             remaining = max(0.1, deadline - time.monotonic())
             try:
                 process.wait(timeout=remaining)
             except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
+                pass
+            # Whatever is left in its group (a process's own children) goes too.
+            _signal_group(process, signal.SIGKILL)
+            try:
                 process.wait(timeout=5)
-        self.processes.clear()
+            except subprocess.TimeoutExpired:
+                pass
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=2)
 
     def pids(self) -> dict[str, int]:
         """Process ids by server name."""

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.rasa
 
 def run_rasa(*args: str, scratch: Path, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
     """Run a rasa command; endpoints.yml's tracker store points into ``scratch``, never the project."""
-    env = {**os.environ, "ASSISTANT_TRACKER_DB": str(scratch / "trackers.db"), "ASSISTANT_ACTION_PORT": "5055"}
+    env = {**os.environ, "ASSISTANT_TRACKER_DB": str(scratch / "trackers.db"), "ASSISTANT_ACTION_PORT": "5055",
+           "ASSISTANT_ACTION_TOKEN": "not-used-by-these-commands"}
     return subprocess.run(
         [sys.executable, "-m", "rasa", *args], cwd=cwd, capture_output=True, text=True, timeout=900, env=env
     )

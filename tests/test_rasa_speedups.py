@@ -24,7 +24,7 @@ from rasa.shared.core.events import SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from assistant import rasa_server, rasa_speedups
+from assistant import rasa_resilience, rasa_server, rasa_speedups
 from assistant.settings import PROJECT_ROOT
 
 # What our action server answers for action_session_start and a reminder (shape of rasa_sdk's answer).
@@ -186,10 +186,11 @@ def test_the_launcher_applies_them_before_rasa_runs(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sys, "argv", ["x"])
     monkeypatch.setattr(rasa.__main__, "main", fake_rasa_main)
     try:
-        rasa_server.main(["run", "--enable-api", "--port", "5005"])
+        rasa_server.main(["run", "--enable-api", "--interface", "127.0.0.1", "--port", "5005"])
     finally:
         rasa_speedups.remove()
-    assert seen == {"argv": ["rasa", "run", "--enable-api", "--port", "5005"], "applied": on}
+        rasa_resilience.remove()
+    assert seen == {"argv": ["rasa", "run", "--enable-api", "--interface", "127.0.0.1", "--port", "5005"], "applied": on}
 
 
 def test_the_launcher_runs_rasas_cli() -> None:
@@ -203,24 +204,25 @@ def test_the_launcher_runs_rasas_cli() -> None:
     assert "speed-ups: cached action-response validator" in done.stderr
 
 
-def test_the_stack_starts_rasa_through_the_launcher(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def test_the_stack_starts_rasa_through_the_launcher_and_the_locked_action_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from dataclasses import replace
+
     from assistant.settings import Settings
     from assistant.stack import Stack
 
-    spawned: Dict[str, str] = {}
-
-    def fake_spawn(self: Stack, name: str, args: List[str], module: str = "rasa") -> None:
-        spawned[name] = module
-        if name == "rasa":
-            raise SystemExit  # stop before waiting for servers
-
-    monkeypatch.setattr(Stack, "_spawn", fake_spawn)
-    monkeypatch.setattr("assistant.stack.model_path", lambda root: tmp_path / "model.tar.gz")
-    (tmp_path / "model.tar.gz").write_bytes(b"")
     monkeypatch.setattr("assistant.stack.credentials_for_rasa", lambda *a: tmp_path / "credentials.yml")
-    with pytest.raises(SystemExit):
-        Stack(Settings(), log_dir=tmp_path / "logs").start()
-    assert spawned == {"actions": "rasa", "rasa": "assistant.rasa_server"}
+    stack = Stack(replace(Settings(), rasa_token="s3cret"), log_dir=tmp_path / "logs")
+
+    module, args = stack.command("rasa")
+    assert module == "assistant.rasa_server"
+    assert args[args.index("--interface") + 1] == "127.0.0.1" and args[args.index("--auth-token") + 1] == "s3cret"
+    assert stack.command("actions")[0] == "assistant.action_server"
+    environment = stack.environment()
+    assert len(environment["ASSISTANT_ACTION_TOKEN"]) == 64, "a generated 256-bit secret"
+    assert (tmp_path / "action-token").read_text().strip() == environment["ASSISTANT_ACTION_TOKEN"]
+    assert oct((tmp_path / "action-token").stat().st_mode & 0o777) == "0o600"
 
 
 # ---- events checked by name (EventDispatchCheck) ----------------------------------------------
@@ -442,6 +444,7 @@ def test_the_launcher_applies_only_the_parts_asked_for(monkeypatch: pytest.Monke
         rasa_server.main(["run"])
     finally:
         rasa_speedups.remove()
+        rasa_resilience.remove()
     assert seen == {"parts": {"validator"}}
 
 

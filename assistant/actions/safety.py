@@ -17,7 +17,12 @@ logger = logging.getLogger(__name__)
 
 
 class ActionEmergency(Action):
-    """Gives the emergency number first; a database fault never holds it back."""
+    """Records the emergency and says who was alerted.
+
+    ``utter_emergency_call`` has already given the number (Rasa says it without the action server);
+    a database fault here never takes it back. If this action cannot run at all, the care service
+    finds the message in the tracker and records it (:mod:`assistant.careservice.emergency_sweep`).
+    """
 
     def name(self) -> str:
         return "action_emergency"
@@ -29,7 +34,9 @@ class ActionEmergency(Action):
         text = latest_text(tracker)
         sign = tracker.latest_message.get("emergency_sign") or emergency_sign(text)
         try:
-            record = care().emergencies.raise_alert(tracker.sender_id, text, sign)
+            record = care().emergencies.raise_alert(
+                tracker.sender_id, text, sign, message_id=tracker.latest_message.get("message_id")
+            )
         except Exception:
             logger.exception("could not record an emergency for %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_emergency_unsaved", number=number)

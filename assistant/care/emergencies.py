@@ -7,15 +7,17 @@ What was sent to whom and when stays on record: the escalation, one notification
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, Optional
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.care import audit
 from assistant.care.db import CareService
 from assistant.care.errors import NotAllowed, NotRegistered
 from assistant.care.escalations import open_escalation
-from assistant.care.models import Person
+from assistant.care.models import Escalation, Person
 from assistant.care.notifications import enqueue, relatives_of
 from assistant.care.people import acting_for, person_by_conversation
 
@@ -31,6 +33,8 @@ class EmergencyRecord:
     reference: str
     alerted: tuple[str, ...]
     """First names of the relatives alerted (a coordinator always is)."""
+    new: bool = True
+    """False when this message had already been recorded (nobody was alerted twice)."""
 
 
 def _first_name(person: Person) -> str:
@@ -55,22 +59,34 @@ class EmergencyService(CareService):
         clock: Returns the current aware time.
     """
 
-    def raise_alert(self, conversation_id: str, text: str, sign: Optional[str] = None) -> EmergencyRecord:
+    def raise_alert(
+        self, conversation_id: str, text: str, sign: Optional[str] = None, *,
+        message_id: Optional[str] = None, written_at: Optional[datetime] = None,
+    ) -> EmergencyRecord:
         """Open a priority-1 escalation and alert the senior's linked relatives (not the writer).
+
+        Once per message: a message already recorded returns its escalation and alerts nobody again.
 
         Args:
             conversation_id: The conversation the emergency was written in.
             text: What the person wrote (quoted to coordinators and relatives, shortened).
             sign: The kind of emergency the safety net saw ("fall", "chest pain"...), if any.
+            message_id: The chat message's id (Rasa's), which makes recording it idempotent.
+            written_at: When it was written, if it is recorded late (said in the summary).
         """
         now = self._clock()
         quote = " ".join((text or "").split())[:MAX_QUOTE] or "emergency"
         with self._db.session() as session:
+            if message_id:
+                known = session.scalar(select(Escalation.reference).where(Escalation.source_message_id == message_id))
+                if known is not None:
+                    return EmergencyRecord(known, (), new=False)
             senior, writer = _people_involved(session, conversation_id)
             about = f" ({sign})" if sign else ""
+            late = f" [written {written_at:%H:%M:%S} UTC, recorded late]" if written_at is not None else ""
             escalation = open_escalation(
-                session, "emergency", senior or writer, f"Emergency{about}: {quote}", now,
-                conversation_id=conversation_id,
+                session, "emergency", senior or writer, f"Emergency{about}: {quote}{late}", now,
+                conversation_id=conversation_id, source_message_id=message_id,
             )
             alerted: list[str] = []
             if senior is not None:
@@ -86,6 +102,6 @@ class EmergencyService(CareService):
                     alerted.append(_first_name(relative))
             audit.record(
                 session, audit.ASSISTANT, "emergency.alerted", "escalation", escalation.reference,
-                at=now, relatives=len(alerted), sign=sign or "",
+                at=now, relatives=len(alerted), sign=sign or "", late=written_at is not None,
             )
             return EmergencyRecord(escalation.reference, tuple(alerted))

@@ -43,6 +43,7 @@ def open_escalation(
     conversation_id: Optional[str] = None,
     priority: Optional[int] = None,
     actor: str = audit.ASSISTANT,
+    source_message_id: Optional[str] = None,
 ) -> Escalation:
     """Add an escalation to ``session``, in the same transaction as what caused it.
 
@@ -55,6 +56,7 @@ def open_escalation(
         conversation_id: The conversation to hand over (default: the person's).
         priority: Overrides the kind's default priority.
         actor: Who opened it, for the audit trail (default: the assistant).
+        source_message_id: The chat message that raised it (unique: one escalation per message).
     """
     level = DEFAULT_ESCALATION_PRIORITY[kind] if priority is None else priority
     text = summary.strip()
@@ -65,6 +67,7 @@ def open_escalation(
     escalation = Escalation(
         kind=kind, priority=level, status="open", conversation_id=conversation_id,
         person_id=person.id if person is not None else None, summary=text, created_at=now,
+        source_message_id=source_message_id,
     )
     add_with_unique_reference(session, escalation, Escalation, lambda: new_reference(PREFIX))
     audit.record(

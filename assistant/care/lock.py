@@ -3,8 +3,9 @@
 The first process to INSERT the row holds the lock and refreshes ``heartbeat_at`` while it
 runs. A second process is refused while the heartbeat is fresh; once the heartbeat is older
 than ``stale_after`` (the holder crashed or hangs) the lock may be taken over, with a
-compare-and-set so that only one of several contenders wins. Works the same on SQLite and
-PostgreSQL.
+compare-and-set so that only one of several contenders wins. A holder on this same machine whose
+process no longer exists (killed, and restarted by the supervisor) is taken over at once, without
+waiting for its heartbeat to age. Works the same on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -53,6 +54,26 @@ def new_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:200]
 
 
+def holder_is_gone(holder: str) -> bool:
+    """Whether ``holder`` names a process on this machine that no longer runs.
+
+    Holders on other machines, or names not made by :func:`new_holder`, are never presumed gone.
+    """
+    parts = holder.split(":")
+    if len(parts) < 3 or not parts[-2].isdigit() or ":".join(parts[:-2]) != socket.gethostname():
+        return False
+    pid = int(parts[-2])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
+
+
 def acquire(db: Database, name: str, holder: str, now: datetime, stale_after: timedelta) -> None:
     """Take the lock ``name`` for ``holder`` (taking it again as the same holder is harmless).
 
@@ -74,7 +95,7 @@ def acquire(db: Database, name: str, holder: str, now: datetime, stale_after: ti
         if seen is None:
             continue  # released meanwhile: try the INSERT again
         previous, heartbeat_at = seen
-        if previous != holder and heartbeat_at > now - stale_after:
+        if previous != holder and heartbeat_at > now - stale_after and not holder_is_gone(previous):
             raise ServiceLockHeld(name, previous, heartbeat_at)
         # Compare-and-set in a write-only transaction: of several contenders one wins.
         with db.session() as session:

@@ -384,6 +384,7 @@ class Escalation(Base):
         CheckConstraint("priority BETWEEN 1 AND 4", name="priority"),
         Index("ix_escalations_queue", "status", "priority", "created_at"),
         Index("ix_escalations_created_at", "created_at"),
+        Index("ix_escalations_source_message_id", "source_message_id", unique=True),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
@@ -406,6 +407,9 @@ class Escalation(Base):
     handoff_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
     # When an emergency was posted to the coordinators' Telegram chat (None: not yet, or not one).
     chat_alerted_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    # The chat message (Rasa's message id) that raised it: one escalation per emergency message, whether
+    # the action recorded it at once or the care service found it in the tracker later.
+    source_message_id: Mapped[Optional[str]] = Column(String(64), nullable=True)
 
 
 class AuditLog(Base):

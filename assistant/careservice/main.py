@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     settings = load_settings()
     parser.add_argument("--database-url", default=settings.database_url, help="SQLAlchemy database URL")
     parser.add_argument("--rasa-url", default=settings.rasa_base_url, help="base URL of Rasa's HTTP API")
+    parser.add_argument("--tracker-url", default=f"sqlite:///{settings.tracker_db}",
+                        help="Rasa's tracker store (SQLAlchemy URL): emergencies the action server missed are read from it")
     parser.add_argument("--rasa-token", default=settings.rasa_token or None, help="Rasa's --auth-token")
     parser.add_argument("--tick-seconds", type=float, default=float(settings.care_tick_seconds),
                         help="how often the jobs poll the database")
@@ -85,7 +87,9 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
 
     from assistant.care.db import Database
     from assistant.care.lock import ServiceLockHeld
+    from assistant.care.emergencies import EmergencyService
     from assistant.careservice.delivery import RasaDelivery
+    from assistant.careservice.emergency_sweep import EmergencySweep
     from assistant.careservice.scheduler import CareScheduler
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -95,9 +99,11 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     db = Database(args.database_url)
     delivery = RasaDelivery(args.rasa_url, token=args.rasa_token, timeout=args.timeout)
     chat = coordinator_chat(db)
+    sweep = EmergencySweep(args.tracker_url, EmergencyService(db)) if args.tracker_url else None
     scheduler = CareScheduler(
         db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after),
         workers=args.workers, notify_seconds=args.notify_seconds, coordinator_chat=chat,
+        emergency_sweep=sweep,
     )
     try:
         scheduler.start()
@@ -142,6 +148,8 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
         delivery.close()
         if chat is not None:
             chat.close()
+        if sweep is not None:
+            sweep.close()
         db.dispose()
     log.info("care service stopped")
     return code

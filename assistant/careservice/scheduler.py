@@ -33,6 +33,7 @@ from assistant.care.reminder_delivery import retry_when_busy
 from assistant.care.reminders import DeliveryView, ReminderService
 from assistant.careservice.coordinator_chat import CoordinatorChat
 from assistant.careservice.delivery import DeliveryError, RasaDelivery
+from assistant.careservice.emergency_sweep import EmergencySweep
 from assistant.careservice.outbox import Outbox, OutboxItem
 
 LOCK_NAME: Final = "care-scheduler"
@@ -43,6 +44,7 @@ JOB_ESCALATIONS: Final = "care.escalations"
 JOB_NOTIFICATIONS: Final = "care.notifications"
 JOB_HEARTBEAT: Final = "care.heartbeat"
 JOB_COORDINATOR_CHAT: Final = "care.coordinator_chat"
+JOB_EMERGENCY_SWEEP: Final = "care.emergency_sweep"
 DEFAULT_WORKERS: Final = 16
 """Requests to Rasa in flight at once (``ASSISTANT_CARE_DELIVERY_WORKERS``)."""
 
@@ -66,6 +68,8 @@ class CareScheduler:
         workers: How many requests to Rasa may be in flight at once.
         coordinator_chat: Posts new emergencies to the coordinators' Telegram chat (off when None),
             as often as the outbox is polled.
+        emergency_sweep: Records emergency messages the action server missed, from Rasa's tracker
+            store (off when None), every ``tick_seconds`` (at most 5 s).
         notify_seconds: How often the notification outbox is polled (default: every second, or
             ``tick_seconds`` if shorter): a coordinator's reply or an emergency alert must not
             wait for the next reminders tick.
@@ -83,6 +87,7 @@ class CareScheduler:
         workers: int = DEFAULT_WORKERS,
         notify_seconds: Optional[float] = None,
         coordinator_chat: Optional[CoordinatorChat] = None,
+        emergency_sweep: Optional[EmergencySweep] = None,
     ) -> None:
         if tick_seconds <= 0 or (notify_seconds is not None and notify_seconds <= 0):
             raise ValueError("tick_seconds and notify_seconds must be positive")
@@ -95,6 +100,7 @@ class CareScheduler:
         self.tick_seconds: float = tick_seconds
         self.notify_seconds: float = min(tick_seconds, 1.0) if notify_seconds is None else notify_seconds
         self.coordinator_chat: Optional[CoordinatorChat] = coordinator_chat
+        self.emergency_sweep: Optional[EmergencySweep] = emergency_sweep
         self.stale_after: timedelta = stale_after
         self.holder: str = holder or lock.new_holder()
         self.workers: int = workers
@@ -383,7 +389,7 @@ class CareScheduler:
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(1), "reminders": ThreadPoolExecutor(1),
                        "notifications": ThreadPoolExecutor(1), "chat": ThreadPoolExecutor(1),
-                       "heartbeat": ThreadPoolExecutor(1)},
+                       "heartbeat": ThreadPoolExecutor(1), "sweep": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.tick_seconds * 2))},
         )
@@ -395,6 +401,8 @@ class CareScheduler:
             (JOB_NOTIFICATIONS, self.deliver_notifications, self.notify_seconds, "notifications"),
             (JOB_HEARTBEAT, self.heartbeat, beat, "heartbeat"),
         ]
+        if self.emergency_sweep is not None:
+            jobs.append((JOB_EMERGENCY_SWEEP, self.emergency_sweep.run, min(self.tick_seconds, 5.0), "sweep"))
         if self.coordinator_chat is not None:
             chat = self.coordinator_chat
             jobs.append((JOB_COORDINATOR_CHAT, lambda: chat.post_pending(self._clock()), self.notify_seconds, "chat"))

@@ -6,11 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any, Optional
+
+from assistant.security import load_or_create_secret
 
 
 def load_secret(configured: str, path: Path) -> bytes:
@@ -18,18 +18,7 @@ def load_secret(configured: str, path: Path) -> bytes:
 
     A missing file is created with a new random key, readable by the owner only.
     """
-    if configured:
-        return configured.encode("utf-8")
-    if path.exists():
-        stored = path.read_text(encoding="utf-8").strip()
-        if stored:
-            return stored.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
-    return key.encode("utf-8")
+    return load_or_create_secret(configured, path).encode("utf-8")
 
 
 class Signer:

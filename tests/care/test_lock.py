@@ -116,3 +116,27 @@ def test_a_stale_lock_is_taken_over_on_postgres(postgres: Database) -> None:  # 
 @pytest.mark.skipif(not URL, reason="CARE_TEST_POSTGRES_URL is not set")
 def test_only_one_contender_takes_over_on_postgres(postgres: Database) -> None:  # noqa: F811
     check_one_of_many_contenders_wins(postgres)
+
+
+def test_a_killed_holder_on_this_machine_is_taken_over_at_once(db: Database) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = f"{socket.gethostname()}:{dead.pid}:abcd1234"
+    lock.acquire(db, NAME, gone, MONDAY_9AM, STALE)
+
+    lock.acquire(db, NAME, lock.new_holder(), MONDAY_9AM + timedelta(seconds=5), STALE)
+
+    assert holder_of(db) != gone
+
+
+def test_a_live_or_remote_holder_is_not_presumed_gone() -> None:
+    import os
+    import socket
+
+    assert not lock.holder_is_gone(f"{socket.gethostname()}:{os.getppid()}:abcd1234")  # alive
+    assert not lock.holder_is_gone("another-machine:999999:abcd1234")
+    assert not lock.holder_is_gone("first")

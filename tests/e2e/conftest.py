@@ -135,6 +135,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram: FakeT
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+    stack.watch_in_background()  # as `assistant run` does: a crashed process is started again
     yield RunningStack(stack, url, fake_telegram)
     stack.stop()
 

@@ -1,0 +1,99 @@
+"""Emergencies the action server never recorded are found in Rasa's tracker store and recorded once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import select
+
+from assistant.care import CareServices
+from assistant.care.emergencies import EmergencyService
+from assistant.care.models import Escalation, Notification
+from assistant.careservice.emergency_sweep import EmergencySweep
+from tests.care.helpers import FakeClock, register
+
+
+def write_tracker(path: Path, sender: str, text: str, message_id: Optional[str], at: float, intent: str = "emergency") -> None:
+    """Save a conversation with one user message through Rasa's own SQL tracker store."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    tracker = DialogueStateTracker.from_events(sender, [
+        ActionExecuted("action_listen", timestamp=at - 1),
+        UserUttered(text, intent={"name": intent, "confidence": 1.0}, parse_data={"emergency_sign": "fall"},
+                    message_id=message_id, timestamp=at),
+    ])
+    asyncio.run(store.save(tracker))
+    store.engine.dispose()
+
+
+def emergencies(care: CareServices) -> list[Escalation]:
+    with care.db.reading() as session:
+        rows = session.scalars(select(Escalation).where(Escalation.kind == "emergency")).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def test_an_emergency_nobody_recorded_is_recorded_once_with_the_family_alerted(
+    tmp_path: Path, care: CareServices, clock: FakeClock
+) -> None:
+    register(care, "conv-edith")
+    care.people.link_relative("conv-edith", "conv-anne", "Anne Smith", "daughter")
+    trackers = tmp_path / "trackers.db"
+    written = clock.now.timestamp()
+    write_tracker(trackers, "conv-edith", "I've fallen and can't get up", "msg-0001", written)
+    write_tracker(trackers, "conv-other", "what's for lunch", "msg-0002", written, intent="order_meal")
+    sweep = EmergencySweep(f"sqlite:///{trackers}", EmergencyService(care.db, clock=clock), clock=clock)
+
+    clock.advance(seconds=3)
+    assert sweep.run() == 0, "within the grace period the action may still record it"
+    clock.advance(seconds=30)
+    assert sweep.run() == 1
+    assert sweep.run() == 0
+
+    [escalation] = emergencies(care)
+    assert escalation.priority == 1 and escalation.conversation_id == "conv-edith"
+    assert escalation.source_message_id == "msg-0001"
+    assert "fallen" in escalation.summary and "recorded late" in escalation.summary
+    with care.db.reading() as session:
+        alerts = session.scalars(select(Notification).where(Notification.kind == "emergency")).all()
+        assert [a.entities["reference"] for a in alerts] == [escalation.reference]
+    sweep.close()
+
+
+def test_a_message_the_action_recorded_is_not_recorded_again(tmp_path: Path, care: CareServices, clock: FakeClock) -> None:
+    trackers = tmp_path / "trackers.db"
+    write_tracker(trackers, "conv-x", "chest pain", "msg-0009", clock.now.timestamp())
+    recorded = care.emergencies.raise_alert("conv-x", "chest pain", "chest pain", message_id="msg-0009")
+    sweep = EmergencySweep(f"sqlite:///{trackers}", EmergencyService(care.db, clock=clock), clock=clock)
+
+    clock.advance(minutes=1)
+    assert sweep.run() == 0
+    assert [e.reference for e in emergencies(care)] == [recorded.reference]
+    again = care.emergencies.raise_alert("conv-x", "chest pain", message_id="msg-0009")
+    assert again.reference == recorded.reference and not again.new
+    sweep.close()
+
+
+def test_new_messages_are_found_on_later_runs_and_a_missing_store_is_waited_for(
+    tmp_path: Path, care: CareServices, clock: FakeClock
+) -> None:
+    trackers = tmp_path / "trackers.db"
+    sweep = EmergencySweep(f"sqlite:///{trackers}", EmergencyService(care.db, clock=clock), clock=clock,
+                           grace=timedelta(seconds=5))
+    assert sweep.run() == 0 and not trackers.exists(), "Rasa creates its own store"
+
+    write_tracker(trackers, "conv-a", "help, there is a fire", "msg-a", clock.now.timestamp())
+    clock.advance(seconds=10)
+    assert sweep.run() == 1
+    write_tracker(trackers, "conv-b", "I can't breathe", "msg-b", clock.now.timestamp())
+    clock.advance(seconds=10)
+    assert sweep.run() == 1
+    assert sorted(e.conversation_id or "" for e in emergencies(care)) == ["conv-a", "conv-b"]
+    sweep.close()

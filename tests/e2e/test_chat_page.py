@@ -141,3 +141,19 @@ def test_a_reminder_set_for_one_minute_ahead_arrives_in_the_open_page(running_st
 
         statuses = list(session.scalars(select(ReminderDelivery.status)))
     assert "acknowledged" in statuses
+
+
+def test_a_new_page_gets_a_random_128_bit_conversation_id_it_keeps(running_stack: RunningStack, page) -> None:
+    import re
+
+    page.goto(f"{running_stack.rasa_url}/webhooks/webchat/")
+    first = page.locator("html").get_attribute("data-sender") or ""
+    page.reload()
+    kept = page.locator("html").get_attribute("data-sender")
+    page.evaluate("window.localStorage.clear()")
+    page.reload()
+    other = page.locator("html").get_attribute("data-sender")
+
+    assert re.fullmatch(r"[0-9a-f]{32}", first), first
+    assert kept == first, "the same browser keeps its conversation"
+    assert other != first and re.fullmatch(r"[0-9a-f]{32}", other or "")

@@ -1,5 +1,5 @@
-"""SIGTERM to `make run`'s process group, as a terminal or a service manager sends it, stops the whole
-stack within 10 s: no process left, every port free for the next start."""
+"""SIGTERM to `make run`'s process group (as a service manager sends it), or SIGHUP to `assistant run`
+alone (a closed terminal), stops the whole stack within 10 s: no process left, every port free."""
 
 from __future__ import annotations
 
@@ -27,7 +27,20 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_sigterm_to_make_runs_process_group_stops_every_process_and_frees_every_port(tmp_path: Path) -> None:
+def assistant_run_pid(tree: set[int]) -> int:
+    """The `assistant run` process among ``tree`` (make's child running assistant.cli)."""
+    for pid in tree:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if b"assistant.cli" in command and b"run" in command:
+            return pid
+    raise AssertionError(f"no `assistant run` among {tree}")
+
+
+@pytest.mark.parametrize("target, sig", [("make's process group", signal.SIGTERM), ("assistant run", signal.SIGHUP)])
+def test_a_stop_signal_stops_every_process_and_frees_every_port(tmp_path: Path, target: str, sig: signal.Signals) -> None:
     if not model_path().exists():
         pytest.fail("no trained model: `make test` trains it first")
     ports = {"rasa": free_port(), "actions": free_port(), "console": free_port()}
@@ -60,7 +73,10 @@ def test_sigterm_to_make_runs_process_group_stops_every_process_and_frees_every_
         assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in private), \
             {p.name: oct(p.stat().st_mode & 0o777) for p in private}
 
-        os.killpg(make.pid, signal.SIGTERM)
+        if target == "assistant run":
+            os.kill(assistant_run_pid(tree), sig)
+        else:
+            os.killpg(make.pid, sig)
         stopped_at = time.monotonic()
         while any(is_running(pid) for pid in tree) and time.monotonic() - stopped_at < 10:
             make.poll()

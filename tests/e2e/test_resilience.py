@@ -11,7 +11,6 @@ import ipaddress
 import os
 import signal
 import time
-import urllib.request
 from typing import Callable
 
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from assistant.care.db import Database
 from assistant.care.models import Escalation
 
 from .conftest import RunningStack, log_tail, texts
-from .processes import in_groups, is_running, listening
+from .processes import answers, in_groups, is_running, listening
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
@@ -31,14 +30,6 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
             raise AssertionError(f"{what} did not happen within {timeout:g} s")
         time.sleep(0.2)
     return time.monotonic() - start
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def emergencies_in(database_url: str, conversation: str) -> list[Escalation]:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,7 @@ from assistant.settings import PROJECT_ROOT
 from assistant.stack import free_port
 from assistant.training import model_path
 
-from .processes import descendants, is_running, port_is_free
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+from .processes import answers, descendants, is_running, port_is_free
 
 
 def assistant_run_pid(tree: set[int]) -> int:

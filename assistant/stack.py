@@ -102,6 +102,7 @@ class Stack:
             ASSISTANT_LISTEN_ADDRESS=self.settings.listen_address,
             ASSISTANT_ACTION_TOKEN=self.action_token,
             ASSISTANT_RASA_TOKEN=self.settings.rasa_token,
+            RASA_TELEMETRY_ENABLED=os.environ.get("RASA_TELEMETRY_ENABLED", "false"),
         )
         return env
 

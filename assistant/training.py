@@ -10,7 +10,8 @@ from pathlib import Path
 from assistant.settings import PROJECT_ROOT
 
 MODEL_NAME = "assistant"
-TRAINING_INPUTS = ("config.yml", "domain", "data/nlu", "data/rules", "data/stories")
+TRAINING_INPUTS = ("config.yml", "domain", "data/nlu", "data/rules", "data/stories", "assistant/nlu")
+"""Everything a trained model depends on (our custom NLU components included)."""
 
 
 def models_dir(root: Path = PROJECT_ROOT) -> Path:
@@ -30,7 +31,7 @@ def fingerprint(root: Path = PROJECT_ROOT) -> str:
     digest = hashlib.sha256(f"rasa {rasa.__version__}\n".encode())
     for name in TRAINING_INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())

@@ -66,15 +66,22 @@ class EmergencySweep:
         if engine is None:
             return 0
         now = self._clock()
+        # Taken before the first read: afterwards every run reads by id, never the whole table again.
+        ceiling = self._newest_id(engine) if self._after_id is None else None
         rows = self._read(engine, now)
         recorded = 0
         for row in rows:
             written = datetime.fromtimestamp(row.timestamp or 0, timezone.utc)
             if written > now - self.grace:
+                if self._after_id is None:
+                    self._after_id = row.id - 1
                 break  # the action may still be recording it; look again next time
             if self._record(row, written):
                 recorded += 1
             self._after_id = row.id
+        else:
+            if ceiling is not None:
+                self._after_id = max(self._after_id or 0, ceiling)
         return recorded
 
     def close(self) -> None:
@@ -89,6 +96,14 @@ class EmergencySweep:
                 return None  # Rasa has not created its tracker store yet; do not create it for it
             self._engine = sa.create_engine(self._url, future=True)
         return self._engine
+
+    @staticmethod
+    def _newest_id(engine: Engine) -> Optional[int]:
+        try:
+            with engine.connect() as connection:
+                return connection.execute(sa.select(sa.func.max(EVENTS.c.id))).scalar()
+        except SQLAlchemyError:
+            return None
 
     def _read(self, engine: Engine, now: datetime) -> list[Any]:
         query = sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data).where(

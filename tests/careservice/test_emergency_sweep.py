@@ -97,3 +97,18 @@ def test_new_messages_are_found_on_later_runs_and_a_missing_store_is_waited_for(
     assert sweep.run() == 1
     assert sorted(e.conversation_id or "" for e in emergencies(care)) == ["conv-a", "conv-b"]
     sweep.close()
+
+
+def test_after_its_first_look_the_sweep_reads_only_events_newer_than_it_has_seen(
+    tmp_path: Path, care: CareServices, clock: FakeClock
+) -> None:
+    trackers = tmp_path / "trackers.db"
+    write_tracker(trackers, "conv-a", "what's for lunch", "msg-1", clock.now.timestamp(), intent="order_meal")
+    sweep = EmergencySweep(f"sqlite:///{trackers}", EmergencyService(care.db, clock=clock), clock=clock)
+
+    assert sweep.run() == 0
+    assert sweep._after_id is not None, "no full scan of the tracker store on every tick"
+    write_tracker(trackers, "conv-b", "I've had a fall", "msg-2", clock.now.timestamp())
+    clock.advance(seconds=30)
+    assert sweep.run() == 1
+    sweep.close()

@@ -117,7 +117,12 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "SentenceEmbeddingFeaturizer":
-        """Create the featurizer (the sentence model loads on first use)."""
+        """Create the featurizer and load the sentence model now, while the server starts.
+
+        Loading and tracing take a few seconds; paid here, the first message (perhaps an emergency)
+        does not wait for them.
+        """
+        SentenceEncoder.shared().encode(["hello"])
         return cls(execution_context.node_name, {**cls.get_default_config(), **config})
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from assistant.stack import Stack, _answers, seeded_settings
+from assistant.stack import Stack, answers, seeded_settings
 
 
 def _emergency_while_down(stack: Stack) -> tuple[float, bool]:
@@ -50,7 +50,7 @@ def main() -> int:
             if name == "actions":
                 ms, number = _emergency_while_down(stack)
                 print(f"  emergency answered while the action server is down: {ms:.0f} ms, number given: {number}")
-            while not (stack.processes.get(name) and stack.processes[name].pid != old and _answers(checks[name])):
+            while not (stack.processes.get(name) and stack.processes[name].pid != old and answers(checks[name])):
                 time.sleep(0.05)
             back[name].append(time.monotonic() - killed)
             print(f"{name} back {back[name][-1]:.2f} s after SIGKILL (restart {len(back[name])})", flush=True)

@@ -57,7 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the whole local stack, restart a crashed part, and stop it all on Ctrl-C, SIGTERM or SIGHUP."""
-    from assistant.stack import ExposedWithoutToken, Stack
+    from assistant.stack import Stack
 
     settings = load_settings()
     stack = Stack(settings)
@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)
         return 0
-    except (RuntimeError, TimeoutError, FileNotFoundError, ExposedWithoutToken) as error:
+    except (RuntimeError, TimeoutError, FileNotFoundError) as error:
         print(f"The assistant could not start: {error}", file=sys.stderr)
         return 1
     finally:

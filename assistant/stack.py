@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from assistant.channels.telegram_config import credentials_for_rasa
-from assistant.security import is_loopback, load_or_create_secret, make_private_dir
+from assistant.rasa_server import exposure_refusal
+from assistant.security import PRIVATE_FILE_MODE, load_or_create_secret, make_private_dir
 from assistant.settings import PROJECT_ROOT, STATE_DIR, Settings
 from assistant.supervisor import Supervisor
 from assistant.training import model_path
@@ -32,10 +33,6 @@ LABELS = {"actions": "the action server", "rasa": "the Rasa server", "care": "th
 """The stack's processes, in start order, as the terminal names them."""
 STOP_GRACE = 8.0
 """Seconds a stopping process gets before it is killed (all are gone within 10 s of a signal)."""
-
-
-class ExposedWithoutToken(RuntimeError):
-    """Rasa would listen beyond loopback without ``ASSISTANT_RASA_TOKEN``."""
 
 
 @dataclass
@@ -131,7 +128,7 @@ class Stack:
         make_private_dir(self.log_dir)
         module, args = self.command(name)
         with open(self.log_dir / f"{name}.log", "ab") as log:
-            os.chmod(log.name, 0o600)
+            os.chmod(log.name, PRIVATE_FILE_MODE)
             return subprocess.Popen(
                 [sys.executable, "-m", module, *args],
                 cwd=self.root,
@@ -150,11 +147,9 @@ class Stack:
         model = model_path(self.root)
         if not model.exists():
             raise FileNotFoundError(f"No trained model at {model}; run `assistant train` first.")
-        if not is_loopback(self.settings.listen_address) and not self.settings.rasa_token:
-            raise ExposedWithoutToken(
-                f"Rasa would listen on {self.settings.listen_address} without a token: set "
-                "ASSISTANT_RASA_TOKEN, or leave ASSISTANT_LISTEN_ADDRESS at 127.0.0.1."
-            )
+        refusal = exposure_refusal(self.command("rasa")[1])
+        if refusal:
+            raise RuntimeError(refusal)
         with self._lock:
             self.supervisor.start("actions")
             self.supervisor.start("rasa")
@@ -162,7 +157,7 @@ class Stack:
         with self._lock:
             self.supervisor.start("care")
         deadline = time.monotonic() + 60
-        while not _answers(f"{self.console_url}/login"):
+        while not answers(f"{self.console_url}/login"):
             self.raise_if_dead()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the console did not start in 60s; see {self.log_dir / 'care.log'}")
@@ -179,7 +174,7 @@ class Stack:
         while pending:
             for name in list(pending):
                 self.raise_if_dead()
-                if _answers(pending[name], need="model_file" if name == "rasa" else ""):
+                if answers(pending[name], need="model_file" if name == "rasa" else ""):
                     del pending[name]
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{', '.join(pending)} did not start in {timeout:.0f}s; see {self.log_dir}")
@@ -273,7 +268,8 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def _answers(url: str, need: str = "") -> bool:
+def answers(url: str, need: str = "") -> bool:
+    """Whether ``url`` answers 200 now (with ``need`` in its body, if given)."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             body = response.read().decode("utf-8", "replace")

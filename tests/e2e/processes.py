@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -103,11 +102,3 @@ def port_is_free(port: int) -> bool:
             return False
     return True
 
-
-def answers(url: str) -> bool:
-    """Whether ``url`` answers 200 now."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from assistant.care.db import Database
 from assistant.care.models import Escalation
+from assistant.stack import answers
 
 from .conftest import RunningStack, log_tail, texts
-from .processes import answers, in_groups, is_running, listening
+from .processes import in_groups, is_running, listening
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:

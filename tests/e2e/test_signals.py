@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import PROJECT_ROOT
-from assistant.stack import free_port
+from assistant.stack import answers, free_port
 from assistant.training import model_path
 
-from .processes import answers, descendants, is_running, port_is_free
+from .processes import descendants, is_running, port_is_free
 
 
 def assistant_run_pid(tree: set[int]) -> int:

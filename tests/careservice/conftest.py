@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -42,6 +42,8 @@ class FakeRasa:
     statuses: list[int] = field(default_factory=list)
     """Answers for the next trigger_intent calls, used up first (then ``status``)."""
     delay: float = 0.0
+    held: Optional[threading.Event] = None
+    """While set to an event, answers wait for it: Rasa runs the call but cannot answer in time."""
     calls: list[Call] = field(default_factory=list)
     trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tracker_reads: int = 0
@@ -84,9 +86,12 @@ def _handler(fake: FakeRasa) -> type[BaseHTTPRequestHandler]:
                     fake.calls.append(Call(conversation_id, parse_qs(parts.query), body))
                     if status == 200:
                         fake.trackers.setdefault(conversation_id, []).append(_user_event(body))
+                held, delay = fake.held, fake.delay
             try:
-                if fake.delay:
-                    threading.Event().wait(fake.delay)
+                if held is not None:
+                    held.wait(30)
+                if delay:
+                    threading.Event().wait(delay)
                 self._answer(status, {"tracker": {}, "messages": []})
             finally:
                 with fake.lock:

@@ -6,6 +6,7 @@ exactly once and every delivery is recorded.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -94,14 +95,15 @@ def test_a_slow_rasa_that_answers_too_late_does_not_get_a_reminder_twice(
     care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
 ) -> None:
     conversations = seniors_with_pills(care, clock, 20)
-    rasa.delay = 0.6  # Rasa runs every reminder but answers after the care service gave up
+    rasa.held = threading.Event()  # Rasa runs every reminder but answers after the care service gave up
     scheduler = make_scheduler(rasa.url, timeout=0.2, workers=4)
 
     assert scheduler.deliver_reminders() == 0
     assert {(d.status, d.attempts) for d in rows(care.db)} == {("pending", 1)}
     assert delivered_once_each(rasa, conversations)
 
-    rasa.delay = 0.0
+    rasa.held.set()
+    rasa.held = None
     clock.advance(seconds=10)  # the first retry: Rasa's trackers show they arrived after all
     assert scheduler.deliver_reminders() == 20
 

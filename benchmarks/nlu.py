@@ -1,7 +1,8 @@
 """Understanding measured blind, side by side in one run: ``python -m benchmarks.nlu`` (``make nlu-report``).
 
-Trains three models on the same ``data/nlu/``: the project's pipeline (``config.yml``), Rasa's default
-``rasa init`` pipeline, and TF-IDF + logistic regression (scikit-learn); scores each on the blind intent
+Trains four models on the same ``data/nlu/``: the project's pipeline (``config.yml``), the project's
+pipeline before issue 23 (DIET, to time parsing beside it), Rasa's default ``rasa init`` pipeline, and
+TF-IDF + logistic regression (scikit-learn); scores each on the blind intent
 set (``../shared/data/blind/intents.yml``) and on the NLU-Evaluation-Data (wrong flows started by
 out-of-domain lines, false emergencies); times parsing and training; writes ``docs/nlu.md`` with the
 tables and a confusion-matrix picture of the project's model.
@@ -39,6 +40,9 @@ CONFIGS = Path(__file__).resolve().parent / "configs"
 DOC = PROJECT_ROOT / "docs" / "nlu.md"
 PICTURE = PROJECT_ROOT / "docs" / "nlu-confusion.png"
 TRIED = Path(__file__).resolve().parent / "nlu_tried.md"
+
+BEFORE = "project pipeline before issue 23 (DIET)"
+"""Not a peer: today's pipeline is timed beside it (parse p50 at most twice its)."""
 
 Predict = Callable[[Sequence[str]], tuple[list[str], list[float]]]
 """Predicts intents for texts; also returns the seconds each prediction took."""
@@ -199,6 +203,15 @@ def write_doc(results: list[Result], command: str) -> None:
                if ood else "– | – | ")
             + f"{r.parse_p50_ms:.1f} ms | {r.train_seconds:.0f} s | +{r.memory_mb:.0f} MB |"
         )
+    before = next((r for r in results if r.name == BEFORE), None)
+    if before is not None and before.parse_p50_ms:
+        lines += ["", f"Parse p50 of the project pipeline: {project.parse_p50_ms / before.parse_p50_ms:.2f}x the pipeline "
+                  "before issue 23, measured in this run (limit 2x)."]
+    peers = [r for r in results[1:] if r.name != BEFORE]
+    if peers:
+        best = max(peers, key=lambda r: r.blind.accuracy)
+        lines += ["", f"Lead on blind accuracy over the best peer ({best.name}): "
+                  f"{(project.blind.accuracy - best.blind.accuracy) * 100:+.1f} points."]
     lines += [
         "",
         f"gate: blind accuracy {project.blind.accuracy:.3f}",
@@ -226,7 +239,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train, score and write the report."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nlu", description=__doc__)
     parser.add_argument("--no-ood", action="store_true", help="skip the 11,036 NLU-Evaluation-Data lines")
-    parser.add_argument("--project-only", action="store_true", help="skip the two peers")
+    parser.add_argument("--project-only", action="store_true", help="skip the earlier pipeline and the two peers")
     parser.add_argument("--no-doc", action="store_true", help="print the figures, leave docs/nlu.md as it is")
     args = parser.parse_args(argv)
     for path in (BLIND_INTENTS, NLU_EVALUATION):
@@ -238,6 +251,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         out = Path(scratch)
         candidates = [("project pipeline (config.yml)", PROJECT_ROOT / "config.yml")]
         if not args.project_only:
+            candidates.append((BEFORE, CONFIGS / "before_issue_23.yml"))
             candidates.append(("Rasa default (rasa init)", CONFIGS / "rasa_default.yml"))
         for index, (name, config) in enumerate(candidates):
             model, seconds = train_rasa_nlu(config, out, f"model{index}")

@@ -21,7 +21,7 @@ from assistant.actions.base import (
     user_timezone,
 )
 from assistant.actions.meals import say_when
-from assistant.care.errors import CareError
+from assistant.care.errors import CareError, NotRegistered
 from assistant.care.invites import CODE_ALPHABET, CODE_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,10 @@ class ActionCreateInvite(Action):
         try:
             invite = care().invites.create(tracker.sender_id, relation)
             profile = care().people.find_by_conversation(tracker.sender_id)
+        except NotRegistered:
+            # usually a relative asking how to help a parent: explain the code, and registering
+            dispatcher.utter_message(response="utter_family_invite_unregistered")
+            return []
         except CareError as error:
             dispatcher.utter_message(response="utter_family_invite_failed", reason=error.message)
             return []

@@ -123,6 +123,17 @@ async def test_a_relative_asking_for_a_code_is_told_only_the_senior_can(care: Ca
     assert responses(said) == ["utter_family_invite_failed"] and "Only the person you help" in said.messages[0]["reason"]
 
 
+async def test_someone_without_a_profile_asking_to_be_linked_is_told_how(care: CareServices, domain: dict[str, Any]) -> None:
+    said = CollectingDispatcher()
+    await ActionCreateInvite().run(
+        said, make_tracker("I'm her son, how do I get access to my mum's account", "invite_relative", sender="son-1"), domain)
+    assert responses(said) == ["utter_family_invite_unregistered"]
+    [text] = [r["text"] for r in domain["responses"]["utter_family_invite_unregistered"]]
+    assert "family code" in text and "/link" in text and "register" in text
+    assert [b["payload"] for b in domain["responses"]["utter_family_invite_unregistered"][0]["buttons"]] == [
+        "/register", "/talk_to_human"]
+
+
 async def test_the_family_list_removes_with_one_press(care: CareServices, domain: dict[str, Any]) -> None:
     register(care)
     care.people.link_relative("mary-0001", "anne-1", "Anne Jones", "daughter")

@@ -24,14 +24,18 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from benchmarks.nlu_scoring import (
+    BLIND_EMERGENCIES,
     BLIND_INTENTS,
     NLU_EVALUATION,
     PROJECT_ROOT,
     IntentScores,
     OutOfDomainScores,
+    EmergencyScores,
+    read_emergency_set,
     read_nlu_evaluation,
     read_nlu_yaml,
     read_training_data,
+    score_emergencies,
     score_intents,
     score_out_of_domain,
 )
@@ -58,6 +62,7 @@ class Result:
     ood: Optional[OutOfDomainScores]
     parse_p50_ms: float
     memory_mb: float
+    emergencies: Optional[EmergencyScores] = None
 
 
 def train_rasa_nlu(config: Path, out: Path, name: str) -> tuple[Path, float]:
@@ -141,10 +146,16 @@ def evaluate(name: str, predict: Predict, train_seconds: float, with_ood: bool, 
         ood_predicted, more = predict([t for t, _ in lines])
         seconds += more
         ood = score_out_of_domain([m for _, m in lines], ood_predicted)
+    emergency_lines = read_emergency_set()
+    emergency_predicted, more = predict([line.text for line in emergency_lines])
+    seconds += more
+    emergencies = score_emergencies(emergency_lines, emergency_predicted)
     print(f"{name}: blind accuracy {scores.accuracy:.3f}, macro-F1 {scores.macro_f1:.3f}"
-          + (f"; out-of-domain starting a task {ood.task_share:.1%}, emergencies {ood.emergency_share:.2%}" if ood else ""),
+          + (f"; out-of-domain starting a task {ood.task_share:.1%}, emergencies {ood.emergency_share:.2%}" if ood else "")
+          + f"; blind emergencies caught {emergencies.recall:.3f}, look-alikes alarmed {emergencies.false_alarm_share:.1%}",
           flush=True)
-    return Result(name, train_seconds, scores, ood, statistics.median(seconds) * 1000, rss_mb() - memory_before)
+    return Result(name, train_seconds, scores, ood, statistics.median(seconds) * 1000, rss_mb() - memory_before,
+                  emergencies)
 
 
 def confusion_picture(scores: IntentScores, path: Path) -> None:
@@ -212,6 +223,7 @@ def write_doc(results: list[Result], command: str) -> None:
         best = max(peers, key=lambda r: r.blind.accuracy)
         lines += ["", f"Lead on blind accuracy over the best peer ({best.name}): "
                   f"{(project.blind.accuracy - best.blind.accuracy) * 100:+.1f} points."]
+    lines += emergency_lines(results)
     lines += [
         "",
         f"gate: blind accuracy {project.blind.accuracy:.3f}",
@@ -235,6 +247,25 @@ def write_doc(results: list[Result], command: str) -> None:
     DOC.write_text("\n".join(lines), encoding="utf-8")
 
 
+def emergency_lines(results: list[Result]) -> list[str]:
+    """The blind emergency set's table: caught emergencies and alarmed look-alikes per model."""
+    scored = [r for r in results if r.emergencies is not None]
+    if not scored:
+        return []
+    lines = ["", "## Emergencies, measured blind", "",
+             "`../shared/data/blind/emergencies.yml`: 150 emergencies and 150 look-alikes, each parsed alone; an",
+             "`emergency` prediction raises the alarm.", "",
+             "| model | emergencies caught | look-alikes raising the alarm | missed, by style | false alarms, by kind |",
+             "|---|---|---|---|---|"]
+    for r in scored:
+        e = r.emergencies
+        missed = ", ".join(f"{style} {n}" for style, n in e.missed_by_style.items()) or "none"
+        alarmed = ", ".join(f"{kind} {n}" for kind, n in e.alarmed_by_kind.items()) or "none"
+        lines.append(f"| {r.name} | {e.recall:.3f} ({e.caught}/{e.emergencies}) | "
+                     f"{e.false_alarm_share:.1%} ({e.false_alarms}/{e.look_alikes}) | {missed} | {alarmed} |")
+    return lines
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train, score and write the report."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nlu", description=__doc__)
@@ -242,7 +273,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--project-only", action="store_true", help="skip the earlier pipeline and the two peers")
     parser.add_argument("--no-doc", action="store_true", help="print the figures, leave docs/nlu.md as it is")
     args = parser.parse_args(argv)
-    for path in (BLIND_INTENTS, NLU_EVALUATION):
+    for path in (BLIND_INTENTS, BLIND_EMERGENCIES, NLU_EVALUATION):
         if not path.exists():
             print(f"Missing {path}: the shared data must sit beside the repository.", file=sys.stderr)
             return 1

@@ -16,6 +16,7 @@ from typing import Iterable, Optional, Sequence
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 BLIND_INTENTS = SHARED_DATA / "blind" / "intents.yml"
+BLIND_EMERGENCIES = SHARED_DATA / "blind" / "emergencies.yml"
 NLU_EVALUATION = SHARED_DATA / "nlu-evaluation-data" / "nlu_evaluation_data.csv"
 FALLBACK = "nlu_fallback"
 
@@ -147,6 +148,75 @@ def score_out_of_domain(meanings: Iterable[str], predicted: Iterable[str]) -> Ou
     return OutOfDomainScores(
         out_of_domain=len(ood), started_task=sum(1 for p in ood if p in TASK_INTENTS), lines=len(pairs),
         emergencies=sum(1 for _, p in pairs if p == "emergency"),
+    )
+
+
+@dataclass(frozen=True)
+class EmergencyLine:
+    """One line of the blind emergency set: its text, whether it is an emergency, and its style."""
+
+    text: str
+    emergency: bool
+    style: str
+
+
+def read_emergency_set(path: Path = BLIND_EMERGENCIES) -> list[EmergencyLine]:
+    """The emergencies and their look-alikes, each with the style named by the comment above it."""
+    import yaml
+
+    raw = path.read_text(encoding="utf-8")
+    document = yaml.safe_load(raw)
+    styles: dict[str, str] = {}
+    style = ""
+    for line in raw.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("# style:", "# kind:")):
+            style = stripped.split(":", 1)[1].split("(")[0].strip()
+        elif line and not line[0].isspace():
+            style = ""  # a new section: its lines are named by their own comments
+        elif stripped.startswith("- ") and style:
+            styles.setdefault(str(yaml.safe_load(stripped[2:])), style)
+    lines = []
+    for key, is_emergency in (("emergencies", True), ("non_emergencies", False)):
+        for text in document.get(key) or []:
+            lines.append(EmergencyLine(str(text), is_emergency, styles.get(str(text), "")))
+    return lines
+
+
+@dataclass(frozen=True)
+class EmergencyScores:
+    """How many emergencies raise the alarm, and how many look-alikes do."""
+
+    caught: int
+    emergencies: int
+    false_alarms: int
+    look_alikes: int
+    missed_by_style: dict[str, int] = field(default_factory=dict)
+    alarmed_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def recall(self) -> float:
+        """Share of the emergencies predicted ``emergency``."""
+        return self.caught / self.emergencies if self.emergencies else 0.0
+
+    @property
+    def false_alarm_share(self) -> float:
+        """Share of the look-alikes predicted ``emergency``."""
+        return self.false_alarms / self.look_alikes if self.look_alikes else 0.0
+
+
+def score_emergencies(lines: Sequence[EmergencyLine], predicted: Sequence[str]) -> EmergencyScores:
+    """Count caught emergencies and false alarms (an ``emergency`` prediction raises the alarm)."""
+    alarm = [p == "emergency" for p in predicted]
+    missed = Counter(line.style or "unstyled" for line, a in zip(lines, alarm) if line.emergency and not a)
+    alarmed = Counter(line.style or "unstyled" for line, a in zip(lines, alarm) if not line.emergency and a)
+    return EmergencyScores(
+        caught=sum(1 for line, a in zip(lines, alarm) if line.emergency and a),
+        emergencies=sum(1 for line in lines if line.emergency),
+        false_alarms=sum(1 for line, a in zip(lines, alarm) if not line.emergency and a),
+        look_alikes=sum(1 for line in lines if not line.emergency),
+        missed_by_style=dict(missed.most_common()),
+        alarmed_by_kind=dict(alarmed.most_common()),
     )
 
 

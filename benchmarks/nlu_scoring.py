@@ -210,11 +210,12 @@ def score_emergencies(lines: Sequence[EmergencyLine], predicted: Sequence[str]) 
     alarm = [p == "emergency" for p in predicted]
     missed = Counter(line.style or "unstyled" for line, a in zip(lines, alarm) if line.emergency and not a)
     alarmed = Counter(line.style or "unstyled" for line, a in zip(lines, alarm) if not line.emergency and a)
+    emergencies = sum(1 for line in lines if line.emergency)
     return EmergencyScores(
-        caught=sum(1 for line, a in zip(lines, alarm) if line.emergency and a),
-        emergencies=sum(1 for line in lines if line.emergency),
-        false_alarms=sum(1 for line, a in zip(lines, alarm) if not line.emergency and a),
-        look_alikes=sum(1 for line in lines if not line.emergency),
+        caught=emergencies - sum(missed.values()),
+        emergencies=emergencies,
+        false_alarms=sum(alarmed.values()),
+        look_alikes=len(lines) - emergencies,
         missed_by_style=dict(missed.most_common()),
         alarmed_by_kind=dict(alarmed.most_common()),
     )

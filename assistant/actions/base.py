@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
@@ -72,6 +73,11 @@ def latest_intent(tracker: Tracker) -> str:
 def latest_text(tracker: Tracker) -> str:
     """Text of the latest user message, stripped."""
     return (tracker.latest_message.get("text") or "").strip()
+
+
+def intent_payload(intent: str, entities: Mapping[str, Any]) -> str:
+    """A button payload that triggers ``intent`` with ``entities`` (``/intent{"entity": "value"}``)."""
+    return f"/{intent}{json.dumps(dict(entities))}" if entities else f"/{intent}"
 
 
 def entity_values(tracker: Tracker, entity: str) -> list[str]:

@@ -7,13 +7,14 @@ understood (a "cleaner" stays a cleaner), and always a button for a person.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+from assistant.actions.base import intent_payload
 
 CHOICES: dict[str, str] = {
     "emergency": "I need help now",
@@ -69,7 +70,7 @@ def payload(intent: str, entities: list[dict[str, Any]]) -> str:
         name = entity.get("entity")
         if name in KEPT_ENTITIES and name not in kept and entity.get("value") not in (None, ""):
             kept[str(name)] = entity["value"]
-    return f"/{intent}{json.dumps(kept)}" if kept else f"/{intent}"
+    return intent_payload(intent, kept)
 
 
 def did_you_mean_buttons(message: dict[str, Any]) -> Optional[list[dict[str, str]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any, Optional
@@ -16,6 +15,7 @@ from assistant.actions.base import (
     care,
     channel_of,
     entity_values,
+    intent_payload,
     latest_intent,
     latest_text,
     user_timezone,
@@ -72,7 +72,7 @@ def sender_name(tracker: Tracker) -> str:
 
 
 def _payload(intent: str, **entities: str) -> str:
-    return f"/{intent}{json.dumps(entities)}"
+    return intent_payload(intent, entities)
 
 
 class ActionCreateInvite(Action):

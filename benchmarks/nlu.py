@@ -152,7 +152,8 @@ def evaluate(name: str, predict: Predict, train_seconds: float, with_ood: bool, 
     emergencies = score_emergencies(emergency_lines, emergency_predicted)
     print(f"{name}: blind accuracy {scores.accuracy:.3f}, macro-F1 {scores.macro_f1:.3f}"
           + (f"; out-of-domain starting a task {ood.task_share:.1%}, emergencies {ood.emergency_share:.2%}" if ood else "")
-          + f"; blind emergencies caught {emergencies.recall:.3f}, look-alikes alarmed {emergencies.false_alarm_share:.1%}",
+          + f"; blind emergencies caught {emergencies.recall:.3f} ({emergencies.definite} at once), look-alikes "
+          f"alarmed {emergencies.false_alarm_share:.1%}, asked {emergencies.question_share:.1%}",
           flush=True)
     return Result(name, train_seconds, scores, ood, statistics.median(seconds) * 1000, rss_mb() - memory_before,
                   emergencies)
@@ -203,15 +204,16 @@ def write_doc(results: list[Result], command: str) -> None:
         "",
         f"Machine: {os.cpu_count()} cores, Linux, Python {sys.version.split()[0]}; run of {time.strftime('%Y-%m-%d')}.",
         "",
-        "| model | blind accuracy | blind macro-F1 | fell back | out-of-domain starting a task | predicted `emergency` (all lines) | parse p50 | training | memory |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | blind accuracy | blind macro-F1 | fell back | out-of-domain starting a task | full alarm (all lines) | asked \"are you in danger?\" (all lines) | parse p50 | training | memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         ood = r.ood
         lines.append(
             f"| {r.name} | {r.blind.accuracy:.3f} | {r.blind.macro_f1:.3f} | {r.blind.fallbacks} | "
             + (f"{ood.task_share:.1%} ({ood.started_task}/{ood.out_of_domain}) | {ood.emergency_share:.2%} ({ood.emergencies}/{ood.lines}) | "
-               if ood else "– | – | ")
+               f"{ood.question_share:.2%} ({ood.questions}/{ood.lines}) | "
+               if ood else "– | – | – | ")
             + f"{r.parse_p50_ms:.1f} ms | {r.train_seconds:.0f} s | +{r.memory_mb:.0f} MB |"
         )
     before = next((r for r in results if r.name == BEFORE), None)
@@ -253,16 +255,20 @@ def emergency_lines(results: list[Result]) -> list[str]:
     if not scored:
         return []
     lines = ["", "## Emergencies, measured blind", "",
-             "`../shared/data/blind/emergencies.yml`: 150 emergencies and 150 look-alikes, each parsed alone; an",
-             "`emergency` prediction raises the alarm.", "",
-             "| model | emergencies caught | look-alikes raising the alarm | missed, by style | false alarms, by kind |",
-             "|---|---|---|---|---|"]
+             "`../shared/data/blind/emergencies.yml`: 150 emergencies and 150 look-alikes, each parsed alone. An",
+             "`emergency` prediction raises the full alarm; `possible_emergency` (the safety net's second tier)",
+             "gives the number and asks \"are you hurt or in danger right now?\". An emergency counts as caught",
+             "in either tier.", "",
+             "| model | emergencies caught (full alarm at once) | look-alikes raising the full alarm | look-alikes asked | missed, by style | full alarms, by kind | asked, by kind |",
+             "|---|---|---|---|---|---|---|"]
     for r in scored:
         e = r.emergencies
         missed = ", ".join(f"{style} {n}" for style, n in e.missed_by_style.items()) or "none"
         alarmed = ", ".join(f"{kind} {n}" for kind, n in e.alarmed_by_kind.items()) or "none"
-        lines.append(f"| {r.name} | {e.recall:.3f} ({e.caught}/{e.emergencies}) | "
-                     f"{e.false_alarm_share:.1%} ({e.false_alarms}/{e.look_alikes}) | {missed} | {alarmed} |")
+        asked = ", ".join(f"{kind} {n}" for kind, n in e.asked_by_kind.items()) or "none"
+        lines.append(f"| {r.name} | {e.recall:.3f} ({e.caught}/{e.emergencies}; {e.definite}) | "
+                     f"{e.false_alarm_share:.1%} ({e.false_alarms}/{e.look_alikes}) | "
+                     f"{e.question_share:.1%} ({e.questions}/{e.look_alikes}) | {missed} | {alarmed} | {asked} |")
     return lines
 
 

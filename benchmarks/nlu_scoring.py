@@ -19,6 +19,9 @@ BLIND_INTENTS = SHARED_DATA / "blind" / "intents.yml"
 BLIND_EMERGENCIES = SHARED_DATA / "blind" / "emergencies.yml"
 NLU_EVALUATION = SHARED_DATA / "nlu-evaluation-data" / "nlu_evaluation_data.csv"
 FALLBACK = "nlu_fallback"
+EMERGENCY = "emergency"
+POSSIBLE = "possible_emergency"
+"""Set by the safety net when a message may be an emergency: the number, and "are you in danger?"."""
 
 TASK_INTENTS = frozenset({
     "order_meal", "book_home_service", "change_booking", "cancel_booking", "set_reminder", "cancel_reminder",
@@ -74,8 +77,11 @@ def is_right(predicted: str, gold: str) -> bool:
 
     An out-of-scope message that falls back (``nlu_fallback``) is answered the same honest way as one
     recognised as ``out_of_scope``, so both count as right there; anywhere else a fallback is a miss.
+    An emergency taken for a possible one still gets the number and the question, which "yes" or
+    silence turns into the alarm: right there, and nowhere else.
     """
-    return predicted == gold or (gold == "out_of_scope" and predicted == FALLBACK)
+    return predicted == gold or (gold == "out_of_scope" and predicted == FALLBACK) or (
+        gold == EMERGENCY and predicted == POSSIBLE)
 
 
 @dataclass
@@ -129,6 +135,8 @@ class OutOfDomainScores:
     started_task: int
     lines: int
     emergencies: int
+    questions: int = 0
+    """Lines asked "are you hurt or in danger right now?" (the possible tier)."""
 
     @property
     def task_share(self) -> float:
@@ -140,6 +148,11 @@ class OutOfDomainScores:
         """Share of all lines predicted ``emergency`` (every one a false alarm)."""
         return self.emergencies / self.lines if self.lines else 0.0
 
+    @property
+    def question_share(self) -> float:
+        """Share of all lines asked whether the writer is in danger."""
+        return self.questions / self.lines if self.lines else 0.0
+
 
 def score_out_of_domain(meanings: Iterable[str], predicted: Iterable[str]) -> OutOfDomainScores:
     """Count wrong flows on out-of-domain lines and false emergencies on all lines."""
@@ -147,7 +160,7 @@ def score_out_of_domain(meanings: Iterable[str], predicted: Iterable[str]) -> Ou
     ood = [p for m, p in pairs if m == "out_of_domain"]
     return OutOfDomainScores(
         out_of_domain=len(ood), started_task=sum(1 for p in ood if p in TASK_INTENTS), lines=len(pairs),
-        emergencies=sum(1 for _, p in pairs if p == "emergency"),
+        emergencies=sum(1 for _, p in pairs if p == EMERGENCY), questions=sum(1 for _, p in pairs if p == POSSIBLE),
     )
 
 
@@ -185,31 +198,44 @@ def read_emergency_set(path: Path = BLIND_EMERGENCIES) -> list[EmergencyLine]:
 
 @dataclass(frozen=True)
 class EmergencyScores:
-    """How many emergencies raise the alarm, and how many look-alikes do."""
+    """How many emergencies get the number (either tier), and what the look-alikes get."""
 
     caught: int
+    """Emergencies given the number: the full alarm or the "are you in danger?" question."""
     emergencies: int
     false_alarms: int
+    """Look-alikes that raised the full alarm."""
     look_alikes: int
     missed_by_style: dict[str, int] = field(default_factory=dict)
     alarmed_by_kind: dict[str, int] = field(default_factory=dict)
+    definite: int = 0
+    """Emergencies that raised the full alarm at once."""
+    questions: int = 0
+    """Look-alikes asked whether the writer is in danger."""
+    asked_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
-        """Share of the emergencies predicted ``emergency``."""
+        """Share of the emergencies given the number (either tier)."""
         return self.caught / self.emergencies if self.emergencies else 0.0
 
     @property
     def false_alarm_share(self) -> float:
-        """Share of the look-alikes predicted ``emergency``."""
+        """Share of the look-alikes that raised the full alarm."""
         return self.false_alarms / self.look_alikes if self.look_alikes else 0.0
+
+    @property
+    def question_share(self) -> float:
+        """Share of the look-alikes asked whether the writer is in danger."""
+        return self.questions / self.look_alikes if self.look_alikes else 0.0
 
 
 def score_emergencies(lines: Sequence[EmergencyLine], predicted: Sequence[str]) -> EmergencyScores:
-    """Count caught emergencies and false alarms (an ``emergency`` prediction raises the alarm)."""
-    alarm = [p == "emergency" for p in predicted]
-    missed = Counter(line.style or "unstyled" for line, a in zip(lines, alarm) if line.emergency and not a)
-    alarmed = Counter(line.style or "unstyled" for line, a in zip(lines, alarm) if not line.emergency and a)
+    """Count emergencies given the number and look-alikes alarmed or asked (see :class:`EmergencyScores`)."""
+    pairs = list(zip(lines, predicted))
+    missed = Counter(line.style or "unstyled" for line, p in pairs if line.emergency and p not in (EMERGENCY, POSSIBLE))
+    alarmed = Counter(line.style or "unstyled" for line, p in pairs if not line.emergency and p == EMERGENCY)
+    asked = Counter(line.style or "unstyled" for line, p in pairs if not line.emergency and p == POSSIBLE)
     emergencies = sum(1 for line in lines if line.emergency)
     return EmergencyScores(
         caught=emergencies - sum(missed.values()),
@@ -218,6 +244,9 @@ def score_emergencies(lines: Sequence[EmergencyLine], predicted: Sequence[str]) 
         look_alikes=len(lines) - emergencies,
         missed_by_style=dict(missed.most_common()),
         alarmed_by_kind=dict(alarmed.most_common()),
+        definite=sum(1 for line, p in pairs if line.emergency and p == EMERGENCY),
+        questions=sum(asked.values()),
+        asked_by_kind=dict(asked.most_common()),
     )
 
 

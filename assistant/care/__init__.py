@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from assistant.care.bookings import BookingService
 from assistant.care.clock import Clock, utcnow
+from assistant.care.danger_checks import DangerCheckService
 from assistant.care.db import Database
 from assistant.care.emergencies import EmergencyService
 from assistant.care.errors import (
@@ -67,6 +68,7 @@ class CareServices:
         self.invites: InviteService = InviteService(db, clock=clock)
         self.handoffs: HandoffService = HandoffService(db, clock=clock)
         self.emergencies: EmergencyService = EmergencyService(db, clock=clock)
+        self.danger_checks: DangerCheckService = DangerCheckService(db, clock=clock)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":

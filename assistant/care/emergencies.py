@@ -74,34 +74,43 @@ class EmergencyService(CareService):
             message_id: The chat message's id (Rasa's), which makes recording it idempotent.
             written_at: When it was written, if it is recorded late (said in the summary).
         """
-        now = self._clock()
-        quote = " ".join((text or "").split())[:MAX_QUOTE] or "emergency"
         with self._db.session() as session:
-            if message_id:
-                known = session.scalar(select(Escalation.reference).where(Escalation.source_message_id == message_id))
-                if known is not None:
-                    return EmergencyRecord(known, (), new=False)
-            senior, writer = _people_involved(session, conversation_id)
-            about = f" ({sign})" if sign else ""
-            late = f" [written {written_at:%H:%M:%S} UTC, recorded late]" if written_at is not None else ""
-            escalation = open_escalation(
-                session, "emergency", senior or writer, f"Emergency{about}: {quote}{late}", now,
-                conversation_id=conversation_id, source_message_id=message_id,
+            return record_emergency(session, self._clock(), conversation_id, text, sign,
+                                    message_id=message_id, written_at=written_at)
+
+
+def record_emergency(
+    session: Session, now: datetime, conversation_id: str, text: str, sign: Optional[str] = None, *,
+    message_id: Optional[str] = None, written_at: Optional[datetime] = None, note: str = "",
+) -> EmergencyRecord:
+    """Inside ``session``: the priority-1 escalation and the relatives' alerts (see :meth:`EmergencyService.raise_alert`)."""
+    quote = " ".join((text or "").split())[:MAX_QUOTE] or "emergency"
+    if message_id:
+        known = session.scalar(select(Escalation.reference).where(Escalation.source_message_id == message_id))
+        if known is not None:
+            return EmergencyRecord(known, (), new=False)
+    senior, writer = _people_involved(session, conversation_id)
+    about = f" ({sign})" if sign else ""
+    late = f" [written {written_at:%H:%M:%S} UTC, recorded late]" if written_at is not None else ""
+    late += f" [{note}]" if note else ""
+    escalation = open_escalation(
+        session, "emergency", senior or writer, f"Emergency{about}: {quote}{late}", now,
+        conversation_id=conversation_id, source_message_id=message_id,
+    )
+    alerted: list[str] = []
+    if senior is not None:
+        name = senior.profile.full_name if senior.profile is not None else senior.display_name
+        for relative in relatives_of(session, senior.id):
+            if writer is not None and relative.id == writer.id:
+                continue
+            enqueue(
+                session, relative.id, "emergency", ALERT_INTENT,
+                {"senior_name": name, "text": quote, "reference": escalation.reference},
+                text=f"Emergency: {name} wrote “{quote}”.", at=now,
             )
-            alerted: list[str] = []
-            if senior is not None:
-                name = senior.profile.full_name if senior.profile is not None else senior.display_name
-                for relative in relatives_of(session, senior.id):
-                    if writer is not None and relative.id == writer.id:
-                        continue
-                    enqueue(
-                        session, relative.id, "emergency", ALERT_INTENT,
-                        {"senior_name": name, "text": quote, "reference": escalation.reference},
-                        text=f"Emergency: {name} wrote “{quote}”.", at=now,
-                    )
-                    alerted.append(_first_name(relative))
-            audit.record(
-                session, audit.ASSISTANT, "emergency.alerted", "escalation", escalation.reference,
-                at=now, relatives=len(alerted), sign=sign or "", late=written_at is not None,
-            )
-            return EmergencyRecord(escalation.reference, tuple(alerted))
+            alerted.append(_first_name(relative))
+    audit.record(
+        session, audit.ASSISTANT, "emergency.alerted", "escalation", escalation.reference,
+        at=now, relatives=len(alerted), sign=sign or "", late=written_at is not None,
+    )
+    return EmergencyRecord(escalation.reference, tuple(alerted))

@@ -412,6 +412,31 @@ class Escalation(Base):
     source_message_id: Mapped[Optional[str]] = Column(String(64), nullable=True)
 
 
+class DangerCheck(Base):
+    """A message that may be an emergency: the user was asked "are you hurt or in danger right now?".
+
+    Open until answered; "yes", or no answer by ``deadline``, raises the full alarm (``escalation_reference``).
+    """
+
+    __tablename__ = "danger_checks"
+    __table_args__ = (
+        CheckConstraint("answer IS NULL OR answer IN ('yes', 'no', 'timeout')", name="answer"),
+        Index("ix_danger_checks_open", "answered_at", "deadline"),
+        Index("ix_danger_checks_message_id", "message_id", unique=True),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(255), nullable=False, index=True)
+    text: Mapped[str] = Column(Text, nullable=False)
+    sign: Mapped[Optional[str]] = Column(String(40), nullable=True)
+    message_id: Mapped[Optional[str]] = Column(String(64), nullable=True)
+    asked_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    deadline: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    answered_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    answer: Mapped[Optional[str]] = Column(String(10), nullable=True)
+    escalation_reference: Mapped[Optional[str]] = Column(String(16), nullable=True)
+
+
 class AuditLog(Base):
     """One state change: who did what to which entity. Holds no personal data."""
 

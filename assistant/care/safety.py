@@ -400,6 +400,55 @@ RECOVERED: Final = re.compile(
 )
 """Said just after a fall: "I slipped but I'm fine" is not an emergency (other signs still count)."""
 
+NOT_NOW: Final = _compile(
+    # past: a time long gone, or an event the writer has come through
+    r"\b(?:years?|months?|weeks?|decades?) ago\b|\blast (?:year|month|week|winter|summer|spring|autumn|christmas|"
+    r"easter|time)\b|\bin (?:19|20)\d\d\b|\ba (?:long time|while) ago\b|\bwhen i was (?:young|a|little|\d)",
+    r"\b(?:since|after|before) (?:my|his|her|their|the) (?:fall|stroke|heart attack|operation|op|accident)\b",
+    r"\b(?:used to|recovered from|got over|recovering from|back home after|anniversary of)\b",
+    # over: the writer says it ended well
+    r"\b(?:but|and) (?:i|im|she|he|shes|hes|they|theyre|we|were|it|its) (?:am |is |are |was |s |m |feel |feels |"
+    r"felt )?(?:fine|ok|okay|alright|all right|better|unhurt|not hurt)\b|\bno harm done\b|\bnever mind\b|"
+    r"\b(?:fine|better|ok|okay) now\b",
+    # hypothetical: what if, in case, worried it might
+    r"\b(?:what|wat) (?:if|happens if|would happen if|do (?:i|we|you) do if|should (?:i|we) do (?:if|when))\b",
+    r"\b(?:in case|just in case|should (?:i|he|she) ever|if ever|if (?:i|he|she|they|we|someone|mum|dad|my \w+) "
+    r"(?:ever |were to |was to |should |does |did |had |has |gets? |falls?|fell))\b",
+    r"\b(?:worried|afraid|scared|frightened|terrified|nervous|anxious|fear|fears) (?:about |of |that )?(?:i |he |she |"
+    r"they |mum |dad |my \w+ )?(?:might |will |could |may |would )?(?:falling|fall|having|have|getting|get|"
+    r"choking|choke|being)\b",
+    # informational: signs, symptoms, prevention, first aid, leaflets
+    r"\b(?:signs?|symptoms?|warning signs?|risk|risks|causes?|chances) (?:of|for)\b",
+    r"\bhow (?:do|can|would|could|should) (?:i|you|we|one|people) (?:know|tell|spot|recogni[sz]e|prevent|avoid|"
+    r"stop|reduce|check|treat|help)\b|\bhow to (?:prevent|avoid|spot|recogni[sz]e|treat|help|cope)\b",
+    r"\b(?:first aid|course|leaflet|class|talk|article|information|info|advice) (?:on|about|for)\b",
+    # purchases, fitting and servicing of safety equipment
+    r"\b(?:buy|buying|bought|order|ordering|purchase|install|installing|fit|fitting|fitted|service|serviced|"
+    r"servicing|test|testing|replace|replacing|check|checked|checking)(?: \w+){0,3} (?:alarm|alarms|pendant|"
+    r"detector|detectors|grab rails?|handrails?|rails?|boiler|shower seat|bath seat|walking frame|walker|"
+    r"stair lift|stairlift|fire extinguisher|fire blanket|smoke alarm|first aid kit)\b",
+    r"\b(?:alarm|detector|boiler|pendant)(?: \w+){0,4} (?:battery|batteries|service|servicing|check|inspection|"
+    r"beeping|chirping)\b",
+    # the news, television, books
+    r"\b(?:on|in) (?:the )?(?:news|tv|telly|television|radio|paper|papers|newspaper|film|movie|book|novel|"
+    r"programme|program|show|soap|episode|documentary)\b",
+)
+"""Past, hypothetical, informational and purchase mentions: "a fall years ago", "what are the signs of a
+stroke", "if I fall", "the boiler is due its service", "buy an alarm pendant". Such a message is not
+an emergency now: at most the *possible* tier asks (see :mod:`assistant.care.alarm_tiers`)."""
+
+
+def describes_not_now(text: str) -> bool:
+    """True when the text speaks of an emergency in the past, as over, as a question of information,
+    as a possibility or as something to buy or service, rather than as happening now."""
+    return NOT_NOW.search(normalise(text)) is not None
+
+
+def uses_innocent_phrase(text: str) -> bool:
+    """True when the text uses an emergency word in an ordinary phrase ("fell asleep", "chest freezer")."""
+    return INNOCENT.search(normalise(text)) is not None
+
+
 _APOSTROPHES: Final = re.compile(r"['\u2018\u2019\u02bc`\u00b4\u2032]")
 _NON_WORD: Final = re.compile(r"[^a-z0-9]+")
 _SPLIT_NOT: Final = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|shouldn|aren|wasn|haven|hasn) t\b")

@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from assistant.care import lock
 from assistant.care.clock import Clock, utcnow
+from assistant.care.danger_checks import DangerCheckService
 from assistant.care.db import Database
 from assistant.care.reminder_delivery import retry_when_busy
 from assistant.care.reminders import DeliveryView, ReminderService
@@ -96,6 +97,7 @@ class CareScheduler:
         self.db: Database = db
         self.delivery: RasaDelivery = delivery
         self.reminders: ReminderService = ReminderService(db, clock=clock)
+        self.danger_checks: DangerCheckService = DangerCheckService(db, clock=clock)
         self.outbox: Outbox = Outbox(db, clock=clock)
         self.tick_seconds: float = tick_seconds
         self.notify_seconds: float = min(tick_seconds, 1.0) if notify_seconds is None else notify_seconds
@@ -221,12 +223,14 @@ class CareScheduler:
                     item.delivery_id, view.attempts, view.status, error)
 
     def escalate_overdue(self) -> int:
-        """Take the next escalation step of unconfirmed reminders; return how many."""
+        """Raise the alarm for danger questions left unanswered, and take the next escalation step of
+        unconfirmed reminders; return how many of both."""
+        alarms = retry_when_busy(self.danger_checks.raise_overdue)
         now = self._clock()
         overdue = self.reminders.overdue_unacknowledged(now)
         for item in overdue:
             retry_when_busy(lambda: self.reminders.escalate(item.delivery_id, now))
-        return len(overdue)
+        return alarms + len(overdue)
 
     def deliver_notifications(self) -> int:
         """Send the pending notifications that are due concurrently; return how many reached Rasa."""

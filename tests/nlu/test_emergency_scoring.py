@@ -38,3 +38,13 @@ def test_missed_emergencies_and_false_alarms_are_counted_where_they_happen(tmp_p
     assert round(scores.recall, 3) == 0.667 and scores.false_alarm_share == 0.5
     assert scores.missed_by_style == {"misspelled": 1}
     assert scores.alarmed_by_kind == {"purchases": 1}
+
+
+def test_a_possible_emergency_counts_as_caught_and_a_question_is_not_a_full_alarm(tmp_path: Path) -> None:
+    path = tmp_path / "emergencies.yml"
+    path.write_text(SAMPLE, encoding="utf-8")
+    lines = read_emergency_set(path)
+    scores = score_emergencies(lines, ["emergency", "possible_emergency", "possible_emergency", "possible_emergency", "greet"])
+    assert (scores.caught, scores.definite, scores.false_alarms, scores.questions) == (3, 1, 0, 1)
+    assert scores.recall == 1.0 and scores.question_share == 0.5 and scores.false_alarm_share == 0.0
+    assert scores.asked_by_kind == {"past events": 1}

@@ -5,7 +5,9 @@ one happening now, or when the classifier is sure of ``emergency`` and nothing s
 **possible** emergency when the classifier gives ``emergency`` a real chance among its top guesses,
 or when the message places its emergency words in the past, in a question of information, a
 possibility or a purchase (:func:`~assistant.care.safety.describes_not_now`), or uses them in an
-ordinary phrase ("fell asleep"), but the classifier still leans strongly towards an emergency: then the user gets the emergency number and is asked
+ordinary phrase ("fell asleep"), but the classifier still leans strongly towards an emergency; and
+whenever the rules see a weak sign (:data:`~assistant.care.safety.WEAK_SIGNS`: "diabetic and shaky",
+"mum hasn't come home") and nothing says "not now": then the user gets the emergency number and is asked
 "Are you hurt or in danger right now?" (:mod:`assistant.care.danger_checks`).
 
 Thresholds were chosen on our own phrase sets and the NLU-Evaluation-Data, never on the blind set;
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Iterable, Mapping, Optional
 
-from assistant.care.safety import describes_not_now, emergency_sign, uses_innocent_phrase
+from assistant.care.safety import describes_not_now, emergency_sign, possible_sign, uses_innocent_phrase
 
 DEFINITE: Final = "definite"
 POSSIBLE: Final = "possible"
@@ -63,11 +65,15 @@ def alarm_tier(text: str, ranking: Iterable[Mapping[str, Any]]) -> Tier:
     chance, place = emergency_chance(ranking)
     # the rules settle it as not happening now: a time gone by, a question, a purchase, or (with no
     # sign of an emergency left once ordinary phrases are set aside) "fell asleep", "chest freezer"
-    not_now = describes_not_now(text) or (sign is None and uses_innocent_phrase(text))
+    told_not_now = describes_not_now(text)
+    not_now = told_not_now or (sign is None and uses_innocent_phrase(text))
     if not not_now and sign is not None:
         return Tier(DEFINITE, sign, chance)
     if not not_now and place == 0 and chance >= SURE:
         return Tier(DEFINITE, None, chance)
+    weak = possible_sign(text) if sign is None and not told_not_now else None
+    if weak is not None:
+        return Tier(POSSIBLE, weak, chance)
     if place is not None and place < TOP:
         needed = POSSIBLE_CHANCE_NOT_NOW if not_now else POSSIBLE_CHANCE
         if chance >= needed:

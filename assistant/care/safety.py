@@ -100,7 +100,7 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("unresponsive", _compile(
         r"\bun ?con(?:s|c|sc)?(?:i|ie)?ous\b|\bunresponsive\b",
         r"\b(?:collapsed|colapsed|collasped|collaped|collapse|collapsing)\b",
-        rf"\b{_NOT} wak(?:e|ing) (?:him |her |them |my \w+ |\w+ )?up\b"
+        rf"\b{_NOT} wak(?:e|ing) (?:him |her |them |my \w+ |(?!me )\w+ )?up\b"
         r"(?! (?:early|in the morning|on time|before|at \d|in time|for))",
         rf"\b{_WHO} {_AUX}(?:not|isnt|wont|stopped|hasnt|isnt|not been) "
         r"(?:responding|respond|moving|move|answering me|answering)\b",
@@ -140,6 +140,9 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         rf"\b{_CANT} (?:speak|talk)\b(?! (?:to|english|with|on|about|right|now|at|today|long|for|much|loudly|up))",
         r"\b(?:talking|speaking|saying) (?:gibberish|nonsense|strangely|oddly)\b|\bgibberish\b",
         r"\barm (?:is |has gone |gone |feels |went )(?:weak|numb|dead|floppy)\b",
+        r"\b(?:worst|worse) (?:headache|head ache|pain in (?:my|his|her) head)(?: \w+){0,2} (?:ever|of (?:my|his|her) "
+        r"life|ive ever had|hes ever had|shes ever had)\b|\b(?:thunderclap|blinding) headache\b",
+        r"\bsudden(?:ly)? (?:a |an )?(?:severe|terrible|awful|excruciating|violent|splitting) (?:headache|head ache)\b",
     )),
     ("bleeding", _compile(
         rf"\b{_BLEED} (?:really |very |so |quite |is |it )?(?:heavily|heavy|a lot|badly|bad|everywhere|loads|lots|"
@@ -168,6 +171,11 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     )),
     ("seizure", _compile(
         r"\bseizure|\bhaving (?:a )?fit\b|\b(?:is |s |hes |shes )fitting\b|\bconvuls",
+        r"\b(?:having|had|gone into|going into) (?:an? )?(?:epileptic |\w+ )?(?:fit|fits)\b(?! of (?:laughter|giggles|pique))",
+        r"\b(?:shaking|jerking|twitching|thrashing) (?:all over |about )?(?:uncontrollably|violently|and (?:wont|will not|"
+        r"cant|cannot|can not) stop|and (?:isnt|is not|not) responding|and foaming)\b",
+        r"\b(?:arms|legs|body|whole body) (?:is |are |keeps |keep |wont stop |started )?(?:jerking|twitching|shaking "
+        r"violently|thrashing)\b|\bfoaming at the mouth\b",
     )),
     ("self-harm", _compile(
         r"\bkill (?:myself|my self|meself|himself|herself)\b|\bkilling myself\b",
@@ -193,6 +201,13 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         r"\b(?:going to|gonna|want to|will|plan to|planning to|thinking (?:about|of)) (?:end|ending) "
         r"(?:things|everything|my life|it)\b",
         r"\bno (?:point|reason) (?:in )?(?:going on|living|carrying on|being alive|being here)\b",
+        r"\b(?:whats|what is|dont see|cant see|do not see) the point (?:of |in )?(?:going on|living|carrying on|"
+        r"being alive|being here|waking up|anything any ?more)\b",
+        r"(?:\b(?:go to sleep|fall asleep|sleep)|~) +and (?:never|not) wake up\b|\bnot (?:wake|waking) up (?:tomorrow|again)\b",
+        r"\b(?:saving|saved|stockpiling|hoarding|collecting) (?:up )?(?:my |his |her )?(?:pills|tablets|meds|"
+        r"medication|painkillers)\b",
+        r"\beveryone (?:would be|will be|is) better off without me\b|\b(?:a|such a) burden (?:to|on) everyone\b",
+        r"\bput an end to (?:it|it all|everything|myself|my life)\b",
         rf"\b(?:take|taking|swallow|swallowing) all (?:my|of my|his|her|the|of the) {_PILLS}\b",
     )),
     ("poisoning", _compile(
@@ -207,6 +222,15 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         r"(?:fluid|liquid|products?|stuff)|poison|weed ?killer|antifreeze|dishwasher tablets?|washing (?:up )?liquid|"
         r"detergent|white spirit|rat poison)",
         r"\bpoisoned\b",
+        rf"\b(?:took|taken|swallowed|had|given|gave (?:him|her|me|myself)) (?:\w+ ){{0,3}}{_PILLS} (?:twice|two times|"
+        r"by mistake|by accident|again by mistake)\b",
+        rf"\b(?:took|taken|swallowed|had|given|gave (?:him|her|me|myself)) (?:the |some |a few |two of |all )?(?:wrong|"
+        rf"somebody elses|someone elses|(?:my |his |her )?(?:husbands|wifes|sisters|brothers|mums|dads|partners|"
+        rf"neighbours|friends))(?: \w+)? {_PILLS}\b|\b{_PILLS} instead of (?:hers|his|mine|theirs|her own|his own)\b",
+        r"\b(?:took|taken|had|given|injected|gave (?:him|her|myself)) (?:a |my |his |her )?(?:double|two lots of|"
+        r"an extra|twice (?:my|his|her|the)) (?:\w+ )?(?:dose|doses|insulin|tablets|pills|meds|medication|injection)\b",
+        r"\b(?:swallowed|drunk|drank|eaten|ate) (?:some |a bit of |the )?(?:\w+ )?(?:that was|which was) "
+        r"(?:off|poisonous|toxic)\b|\bpoisonous (?:berries|mushrooms|plant)\b",
         r"\bswallowed (?:a |an |some |two |the |my |his |her )?(?:button )?(?:battery|batteries|magnets?|glass|pins?|"
         r"needles?|razor|blade|bleach)\b",
     )),
@@ -257,7 +281,8 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         r"\bleaking gas\b|\bwhiff of gas\b",
         _near(r"(?:smell|smells|smelt|smelled|smelling|smel|stink|stinks|stinking|reek|reeks|reeking|whiff|pong|pongs)",
               r"gas"),
-        r"\b(?:carbon monoxide|co) (?:alarm|detector) (?:is |s )?(?:going off|sounding|beeping|ringing)",
+        r"\b(?:carbon monoxide|co) (?:alarm|detector)(?: \w+){0,4} (?:going off|sounding|went off|gone off|"
+        r"beeping|ringing|screaming)",
         r"\bcarbon monoxide (?:leak|poisoning)\b",
     )),
     ("intruder", _compile(
@@ -285,12 +310,18 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         r"\b(?:will|going to|gonna|gunna|threatening to|threatened to|says he will|said he will|theyll|hell|shell|"
         r"they will|he will|she will) (?:hurt|kill|attack|hit|stab|beat) (?:me|us)\b",
         r"\bthreatening (?:me|us)\b|\bbeing attacked\b|\battacking (?:me|us)\b|\b(?:has|got|with) a (?:knife|gun)\b",
-        r"\b(?:is|are|s|keeps) (?:hitting|beating|punching|kicking|attacking) (?:me|us)\b",
+        r"\b(?:is|are|s|keeps|keep|has been|have been|been) (?:hitting|beating|punching|kicking|attacking|pushing|"
+        r"shoving|slapping|grabbing|choking|strangling) (?:me|us)\b",
+        r"\b(?:locked|locking|locks) me (?:in|up|out)\b(?! of (?:my|the) (?:account|email|phone|computer|app))",
+        r"\b(?:wont|will not|doesnt|does not) let me (?:leave|out|go out|eat|have (?:any )?food|call anyone|phone anyone)\b",
     )),
     ("hypo", _compile(
         r"\bhypo\b|\bhypoglyc",
         r"\bsugars? (?:is |s |are |level is |levels are |has gone |have gone |gone |dropped |dropping |really |"
         r"very )*(?:very |really |dangerously |too |so )(?:low)\b|\bsugar (?:has )?(?:crashed|dropped)\b",
+        r"\b(?:blood sugar|sugar|sugars|glucose|bm|sugar level|sugar reading)s? (?:meter |monitor |machine |reading |"
+        r"level )?(?:is |s |was |are |reading |reads |"
+        r"says |at |down to |dropped to |only |showing )+[0-2](?: \d)?\b(?! (?:spoons|teaspoons|sugars|lumps|cubes))",
     )),
     ("burn", _compile(
         r"\b(?:burnt|burned|burn|scalded|scald) (?:myself|himself|herself|my \w+|his \w+|her \w+) "
@@ -314,6 +345,51 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     )),
 )
 """Each kind of emergency and how people write it, most urgent first (text normalised, no apostrophes)."""
+
+WEAK_SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
+    ("hypo", _compile(
+        _near(r"(?:diabetic|diabetes|diabetics|sugar|insulin)", r"(?:shaky|shaking|trembling|sweaty|sweating|clammy|"
+              r"confused|drowsy|muddled|woozy|wobbly)", 8),
+    )),
+    ("confusion", _compile(
+        r"\b(?:suddenly|all of a sudden|since this morning|out of nowhere|overnight) (?:very |really |so |completely )?"
+        r"(?:confused|muddled|disoriented|disorientated|not making sense|talking nonsense|not herself|not himself)\b",
+        r"\b(?:doesnt|does not|didnt|cant|cannot|can not) (?:seem to )?(?:know|recognise|recognize) (?:me|us|where (?:she|"
+        r"he|they) (?:is|are)|who (?:i|we) (?:am|are)|her own|his own)\b",
+        r"\b(?:dont|do not) know where i am\b|\b(?:im|i am|i got|ive got|were|we are) lost\b(?! (?:with|on|in|for|about|"
+        r"without|as to|my|the|this))",
+        r"\b(?:wandered off|gone missing|went missing|has not come back|hasnt come back|not come home|hasnt come home|"
+        r"hasnt returned|isnt back yet)\b",
+    )),
+    ("carbon monoxide", _compile(
+        _near(r"(?:headache|headaches|dizzy|sick|drowsy|sleepy)", r"(?:boiler|gas fire|heater|fumes|stove)", 6),
+    )),
+    ("self-harm", _compile(
+        r"\b(?:be|being) with (?:my )?(?:late |dear )?(?:husband|wife|\w+) (?:again|in heaven|soon)\b",
+        r"\b(?:wont|will not|might not|may not) be (?:around|here) (?:much longer|for long|tomorrow|next week)\b",
+        r"\b(?:saying|say|said) (?:my )?goodbyes?\b(?! to (?:the|a|my) (?:cleaner|carer|driver))",
+        r"\b(?:tired|weary) of (?:everything|it all|going on|carrying on)\b|\bcant do this any ?more\b",
+    )),
+    ("abuse", _compile(
+        r"\b(?:scared|afraid|frightened|terrified) of (?:my |him|her|them|the )(?:\w+ ){0,2}?(?:he|she|they) "
+        r"(?:hits|pushes|shouts|threatens|hurts|takes|grabs|hit|pushed|shouted|threatened|hurt|took|grabbed)\b",
+        r"\b(?:takes|took|taking|keeps taking) (?:all )?my (?:money|pension|bank card|card|pin)\b(?: \w+){0,3} "
+        r"(?:and|won|wont|without)\b",
+        r"\b(?:shouting|screaming|yelling) at me\b(?: \w+){0,4} (?:scared|frightened|afraid|threat)",
+    )),
+)
+"""Words that may mean an emergency and may not ("diabetic and shaky", "mum hasn't come home"):
+never the full alarm by themselves, always the question (:mod:`assistant.care.alarm_tiers`)."""
+
+
+def possible_sign(text: str) -> Optional[str]:
+    """The kind of a *possible* emergency the text shows (a weak sign), or None."""
+    for reading in _readings(text):
+        for kind, pattern in WEAK_SIGNS:
+            if pattern.search(reading):
+                return kind
+    return None
+
 
 INNOCENT: Final = _compile(
     # falls that are not falls

@@ -87,3 +87,26 @@ def test_a_classifier_emergency_that_is_only_history_gives_way_to_the_next_guess
     message = _parsed("i saw a house fire on the telly", ranking(emergency=0.45, out_of_scope=0.2))
     assert message.get("intent")["name"] == "nlu_fallback", "an unsure next guess is an honest 'did you mean'"
     assert not message.get("entities")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("I'm diabetic and all of a sudden I'm shaky and sweaty", "hypo"),
+    ("dad is suddenly confused and not making sense", "confusion"),
+    ("my wife doesn't recognise me this evening", "confusion"),
+    ("mum popped out for milk at two and hasn't come back", "confusion"),
+    ("everyone in the house has a headache since the new gas fire went in", "carbon monoxide"),
+    ("I won't be around much longer, I've made my peace", "self-harm"),
+    ("I'm frightened of my grandson, he pushes me when I say no", "abuse"),
+])
+def test_weak_signs_always_ask_and_never_raise_the_full_alarm(text: str, kind: str) -> None:
+    tier = alarm_tier(text, ranking(consult_health=0.9, emergency=0.01))
+    assert (tier.level, tier.sign) == (POSSIBLE, kind)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm lost with all these buttons",
+    "do not wake me up before nine on Sundays",
+    "I take two sugars in my tea",
+])
+def test_everyday_words_near_weak_signs_do_not_ask(text: str) -> None:
+    assert alarm_tier(text, ranking(out_of_scope=0.9, emergency=0.01)).level == NONE

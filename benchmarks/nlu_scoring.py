@@ -256,3 +256,11 @@ def recorded_gate(doc: Path) -> Optional[float]:
         return None
     match = re.search(r"gate: blind accuracy ([0-9.]+)", doc.read_text(encoding="utf-8"))
     return float(match.group(1)) if match else None
+
+
+def recorded_emergency_gate(doc: Path) -> Optional[tuple[float, float]]:
+    """(emergencies given the number, look-alikes raising the full alarm) recorded in ``docs/nlu.md``."""
+    if not doc.exists():
+        return None
+    match = re.search(r"gate: blind emergencies caught ([0-9.]+), full alarms ([0-9.]+)", doc.read_text(encoding="utf-8"))
+    return (float(match.group(1)), float(match.group(2))) if match else None

@@ -2,11 +2,13 @@
 
 Instead of "I didn't understand", the user gets the two or three intents the classifier ranked
 highest (those a person could mean and we can act on) as buttons, each carrying the entities already
-understood (a "cleaner" stays a cleaner), and always a button for a person.
+understood (a "cleaner" stays a cleaner), and always a button for a person. Each such message is
+kept for coordinators to review (:mod:`assistant.care.review_list`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -14,7 +16,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import intent_payload
+from assistant.actions.base import care, intent_payload, latest_text
+
+logger = logging.getLogger(__name__)
 
 CHOICES: dict[str, str] = {
     "emergency": "I need help now",
@@ -93,7 +97,15 @@ class ActionDidYouMean(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        buttons = did_you_mean_buttons(tracker.latest_message or {})
+        message = tracker.latest_message or {}
+        buttons = did_you_mean_buttons(message)
+        try:
+            guesses = [(str(r.get("name")), float(r.get("confidence") or 0.0))
+                       for r in message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"][:5]
+            care().review_list.record(tracker.sender_id, latest_text(tracker), guesses,
+                                      message_id=message.get("message_id"))
+        except Exception:  # the review list must never hold up the answer
+            logger.exception("could not keep an unclear message for review")
         if buttons is None:
             dispatcher.utter_message(response="utter_default")
         else:

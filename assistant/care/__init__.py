@@ -31,6 +31,7 @@ from assistant.care.meals import MealService
 from assistant.care.people import PeopleService
 from assistant.care.registry import RegistryService
 from assistant.care.reminders import ReminderService
+from assistant.care.review_list import ReviewListService
 from assistant.care.scheduling import DEFAULT_TIMEZONE
 
 __all__ = [
@@ -69,6 +70,7 @@ class CareServices:
         self.handoffs: HandoffService = HandoffService(db, clock=clock)
         self.emergencies: EmergencyService = EmergencyService(db, clock=clock)
         self.danger_checks: DangerCheckService = DangerCheckService(db, clock=clock)
+        self.review_list: ReviewListService = ReviewListService(db, clock=clock)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":

@@ -85,6 +85,11 @@ class DangerCheckService(CareService):
                          sign=sign or "")
             return _view(check)
 
+    def asked_about(self, message_id: str) -> bool:
+        """Whether the question about this chat message was recorded."""
+        with self._db.session() as session:
+            return session.scalar(select(DangerCheck.id).where(DangerCheck.message_id == message_id)) is not None
+
     def open_for(self, conversation_id: str) -> Optional[CheckView]:
         """The question still waiting for an answer in this conversation, if any."""
         with self._db.session() as session:

@@ -437,6 +437,37 @@ class DangerCheck(Base):
     escalation_reference: Mapped[Optional[str]] = Column(String(16), nullable=True)
 
 
+class UnclearMessage(Base):
+    """A message the assistant was unsure of ("did you mean ...?"), kept for a coordinator to review.
+
+    Once a person has checked which intent it meant, it can be exported as training data.
+    """
+
+    __tablename__ = "unclear_messages"
+    __table_args__ = (
+        CheckConstraint("status IN ('new', 'accepted', 'dismissed')", name="status"),
+        Index("ix_unclear_messages_status", "status", "created_at"),
+        Index("ix_unclear_messages_message_id", "message_id", unique=True),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(255), nullable=False, index=True)
+    text: Mapped[str] = Column(Text, nullable=False)
+    guesses_json: Mapped[str] = Column(Text, nullable=False, default="[]")
+    message_id: Mapped[Optional[str]] = Column(String(64), nullable=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    chosen_intent: Mapped[Optional[str]] = Column(String(80), nullable=True)
+    status: Mapped[str] = Column(String(10), nullable=False, default="new")
+    intent: Mapped[Optional[str]] = Column(String(80), nullable=True)
+    reviewed_by: Mapped[Optional[str]] = Column(String(120), nullable=True)
+    reviewed_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+
+    @property
+    def guesses(self) -> list[tuple[str, float]]:
+        """The classifier's likeliest intents, with their confidence."""
+        return [(str(name), float(confidence)) for name, confidence in json.loads(self.guesses_json or "[]")]
+
+
 class AuditLog(Base):
     """One state change: who did what to which entity. Holds no personal data."""
 

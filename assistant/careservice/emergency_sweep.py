@@ -1,5 +1,11 @@
 """Emergencies the action server never saw, found in Rasa's tracker store and recorded.
 
+Possible emergencies too: Rasa asks "are you hurt or in danger right now?" by itself; if the action
+could not record the question, the sweep records it here, so silence still raises the alarm.
+
+And, for the coordinators' review list, what a user chose (or wrote) right after a "did you mean
+...?": the intent of their next message, read from the same table.
+
 Rasa says the emergency number by itself (``utter_emergency_call``), so a user who writes "I've
 fallen" while the action server is down still hears it. The escalation and the family's alert are
 the action's work; when it could not run (the action server was down, or the database failed) this
@@ -24,7 +30,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from assistant.care.clock import Clock, utcnow
+from assistant.care.danger_checks import DangerCheckService
 from assistant.care.emergencies import EmergencyService
+from assistant.care.review_list import ReviewListService
 
 log = logging.getLogger("assistant.careservice.emergency_sweep")
 
@@ -37,6 +45,8 @@ EVENTS = sa.table(
 LOOKBACK = timedelta(hours=6)
 """How far back the first run looks (the care service may have been down too)."""
 DEFAULT_GRACE = timedelta(seconds=10)
+EMERGENCY = "emergency"
+POSSIBLE = "possible_emergency"
 
 
 class EmergencySweep:
@@ -47,15 +57,20 @@ class EmergencySweep:
         emergencies: Records an emergency (idempotent per message id).
         clock: Returns the current aware time.
         grace: How long the action gets to record a message itself.
+        danger_checks: Records the question about a possible emergency (off when None).
+        review_list: Notes what users chose after "did you mean ...?" (off when None).
     """
 
     def __init__(
         self, tracker_url: str, emergencies: EmergencyService, *, clock: Clock = utcnow,
-        grace: timedelta = DEFAULT_GRACE,
+        grace: timedelta = DEFAULT_GRACE, danger_checks: Optional[DangerCheckService] = None,
+        review_list: Optional[ReviewListService] = None,
     ) -> None:
         self._url = tracker_url
         self._engine: Optional[Engine] = None
         self._emergencies = emergencies
+        self._danger_checks = danger_checks
+        self._review_list = review_list
         self._clock = clock
         self.grace = grace
         self._after_id: Optional[int] = None
@@ -82,7 +97,28 @@ class EmergencySweep:
         else:
             if ceiling is not None:
                 self._after_id = max(self._after_id or 0, ceiling)
+        self.note_choices(engine, now)
         return recorded
+
+    def note_choices(self, engine: Engine, now: datetime) -> int:
+        """For each unclear message with no choice yet, note the intent of the user's next message."""
+        if self._review_list is None:
+            return 0
+        noted = 0
+        for unclear_id, conversation_id, at in self._review_list.awaiting_choice(now - LOOKBACK, now):
+            query = sa.select(EVENTS.c.intent_name).where(
+                EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user",
+                EVENTS.c.timestamp > at.timestamp(),
+            ).order_by(EVENTS.c.id).limit(1)
+            try:
+                with engine.connect() as connection:
+                    intent = connection.execute(query).scalar()
+            except SQLAlchemyError:
+                return noted
+            if intent:
+                self._review_list.note_choice(unclear_id, str(intent))
+                noted += 1
+        return noted
 
     def close(self) -> None:
         """Release the tracker store's connections."""
@@ -106,8 +142,9 @@ class EmergencySweep:
             return None
 
     def _read(self, engine: Engine, now: datetime) -> list[Any]:
-        query = sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data).where(
-            EVENTS.c.type_name == "user", EVENTS.c.intent_name == "emergency"
+        intents = [EMERGENCY, POSSIBLE] if self._danger_checks is not None else [EMERGENCY]
+        query = sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.intent_name, EVENTS.c.data).where(
+            EVENTS.c.type_name == "user", EVENTS.c.intent_name.in_(intents)
         ).order_by(EVENTS.c.id)
         if self._after_id is None:
             query = query.where(EVENTS.c.timestamp >= (now - LOOKBACK).timestamp())
@@ -129,6 +166,8 @@ class EmergencySweep:
         if not message_id:
             return False  # not a chat message (e.g. a test story); nothing to key it on
         sign = (event.get("parse_data") or {}).get("emergency_sign")
+        if row.intent_name == POSSIBLE and self._danger_checks is not None:
+            return self._ask(row, event, str(message_id)[:64], sign)
         try:
             record = self._emergencies.raise_alert(
                 row.sender_id, event.get("text") or "", sign, message_id=str(message_id)[:64], written_at=written,
@@ -139,3 +178,15 @@ class EmergencySweep:
             log.warning("recorded an emergency the assistant's action missed: %s in %s (%s)",
                         record.reference, row.sender_id, written.isoformat())
         return record.new
+
+    def _ask(self, row: Any, event: dict[str, Any], message_id: str, sign: Optional[str]) -> bool:
+        """Record the danger question Rasa asked by itself; its deadline runs from now."""
+        checks = self._danger_checks
+        if checks is None or checks.asked_about(message_id):
+            return False
+        try:
+            checks.ask(row.sender_id, event.get("text") or "", sign, message_id=message_id)
+        except IntegrityError:
+            return False  # the action recorded it a moment ago
+        log.warning("recorded a danger question the assistant's action missed in %s", row.sender_id)
+        return True

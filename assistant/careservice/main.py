@@ -85,9 +85,11 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     """Run until ``stop`` is set (by SIGTERM/SIGINT when not given); return the exit code."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from assistant.care.danger_checks import DangerCheckService
     from assistant.care.db import Database
-    from assistant.care.lock import ServiceLockHeld
     from assistant.care.emergencies import EmergencyService
+    from assistant.care.lock import ServiceLockHeld
+    from assistant.care.review_list import ReviewListService
     from assistant.careservice.delivery import RasaDelivery
     from assistant.careservice.emergency_sweep import EmergencySweep
     from assistant.careservice.scheduler import CareScheduler
@@ -99,7 +101,9 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     db = Database(args.database_url)
     delivery = RasaDelivery(args.rasa_url, token=args.rasa_token, timeout=args.timeout)
     chat = coordinator_chat(db)
-    sweep = EmergencySweep(args.tracker_url, EmergencyService(db)) if args.tracker_url else None
+    sweep = EmergencySweep(
+        args.tracker_url, EmergencyService(db), danger_checks=DangerCheckService(db), review_list=ReviewListService(db),
+    ) if args.tracker_url else None
     scheduler = CareScheduler(
         db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after),
         workers=args.workers, notify_seconds=args.notify_seconds, coordinator_chat=chat,

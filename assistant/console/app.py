@@ -51,6 +51,7 @@ from assistant.console import (
     openapi,
     people_routes,
     registry_routes,
+    review_routes,
 )
 from assistant.console.kit import Kit
 from assistant.console.ratelimit import FailedLogins
@@ -443,7 +444,7 @@ def create_app(deps: ConsoleDeps, *, name: str = "care_console") -> Sanic:
         return json_response(openapi.document())
 
     if kit is not None:
-        for module in (registry_routes, booking_routes, people_routes, api_routes):
+        for module in (registry_routes, booking_routes, people_routes, review_routes, api_routes):
             module.register(app, kit)
         escalation_api.register(app, kit, deps.coordinators.add_note)
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.actions.clarify import ActionDidYouMean, did_you_mean_buttons, likely_meanings
 
 from .conftest import make_tracker, responses
+
+pytestmark = pytest.mark.usefixtures("care")
+"""Every test gets a fresh database: the action keeps each unclear message for review."""
 
 
 def _ranking(*pairs: tuple[str, float]) -> list[dict[str, Any]]:
@@ -57,3 +61,22 @@ async def test_without_a_likely_meaning_the_general_menu_is_offered(domain: dict
 def test_small_talk_and_noise_are_never_offered() -> None:
     assert likely_meanings(_ranking(("affirm", 0.5), ("order_meal", 0.02), ("set_reminder", 0.2))) == ["set_reminder"]
     assert did_you_mean_buttons({"intent_ranking": _ranking(("deny", 0.9))}) is None
+
+
+async def test_each_unclear_message_is_kept_for_the_coordinators_review(care: Any, domain: dict[str, Any]) -> None:
+    await _ask("the lady thing on friday", _ranking(("nlu_fallback", 0.3), ("book_home_service", 0.28),
+                                                    ("change_booking", 0.25)), domain)
+    [kept], total = care.review_list.search("new")
+    assert total == 1 and kept.text == "the lady thing on friday" and kept.conversation_id == "mary-0001"
+    assert kept.guesses == (("book_home_service", 0.28), ("change_booking", 0.25))
+
+
+async def test_the_answer_comes_even_when_the_review_list_cannot_be_written(
+    care: Any, domain: dict[str, Any], monkeypatch: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(care.review_list, "record", broken)
+    said = await _ask("the lady thing", _ranking(("nlu_fallback", 0.3), ("book_home_service", 0.28)), domain)
+    assert responses(said) == ["utter_did_you_mean"]

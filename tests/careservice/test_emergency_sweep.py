@@ -112,3 +112,66 @@ def test_after_its_first_look_the_sweep_reads_only_events_newer_than_it_has_seen
     clock.advance(seconds=30)
     assert sweep.run() == 1
     sweep.close()
+
+
+def test_a_danger_question_nobody_recorded_is_recorded_so_silence_still_raises_the_alarm(
+    tmp_path: Path, care: CareServices, clock: FakeClock
+) -> None:
+    register(care, "conv-edith")
+    trackers = tmp_path / "trackers.db"
+    write_tracker(trackers, "conv-edith", "I went over on my ankle yesterday", "msg-0009", clock.now.timestamp(),
+                  intent="possible_emergency")
+    sweep = EmergencySweep(f"sqlite:///{trackers}", EmergencyService(care.db, clock=clock), clock=clock,
+                           danger_checks=care.danger_checks)
+    clock.advance(seconds=30)
+    assert sweep.run() == 1
+    assert sweep.run() == 0
+    check = care.danger_checks.open_for("conv-edith")
+    assert check is not None and "ankle" in check.text
+    assert emergencies(care) == [], "a question, not yet an alarm"
+    clock.advance(minutes=2)
+    assert care.danger_checks.raise_overdue() == 1
+    [escalation] = emergencies(care)
+    assert "ankle" in escalation.summary
+
+
+def test_a_danger_question_the_action_recorded_is_left_alone(tmp_path: Path, care: CareServices, clock: FakeClock) -> None:
+    trackers = tmp_path / "trackers.db"
+    write_tracker(trackers, "conv-edith", "not feeling myself", "msg-0010", clock.now.timestamp(), intent="possible_emergency")
+    care.danger_checks.ask("conv-edith", "not feeling myself", None, message_id="msg-0010")
+    sweep = EmergencySweep(f"sqlite:///{trackers}", EmergencyService(care.db, clock=clock), clock=clock,
+                           danger_checks=care.danger_checks)
+    clock.advance(seconds=30)
+    assert sweep.run() == 0
+
+
+def test_what_a_user_chose_after_did_you_mean_is_noted_for_the_review_list(
+    tmp_path: Path, care: CareServices, clock: FakeClock
+) -> None:
+    trackers = tmp_path / "trackers.db"
+    asked = clock.now.timestamp()
+    write_tracker(trackers, "conv-edith", "can u sort my tea", "msg-0020", asked, intent="nlu_fallback")
+    row = care.review_list.record("conv-edith", "can u sort my tea", [("order_meal", 0.3)], message_id="msg-0020")
+    assert row is not None
+    sweep = EmergencySweep(f"sqlite:///{trackers}", EmergencyService(care.db, clock=clock), clock=clock,
+                           review_list=care.review_list)
+    clock.advance(seconds=20)
+    sweep.run()
+    assert care.review_list.search("new")[0][0].chosen_intent is None, "no answer yet"
+    _add_user_message(trackers, "conv-edith", "/order_meal", "order_meal", asked + 15)
+    sweep.run()
+    assert care.review_list.search("new")[0][0].chosen_intent == "order_meal"
+
+
+def _add_user_message(path: Path, sender: str, text: str, intent: str, at: float) -> None:
+    """Append one more user message to a conversation saved by :func:`write_tracker`."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    tracker = asyncio.run(store.retrieve(sender))
+    assert tracker is not None
+    tracker.update(UserUttered(text, intent={"name": intent, "confidence": 1.0}, message_id="msg-next", timestamp=at))
+    asyncio.run(store.save(tracker))
+    store.engine.dispose()

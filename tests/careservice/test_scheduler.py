@@ -300,3 +300,17 @@ def test_a_scheduler_that_lost_its_lock_stops(
 
     assert scheduler.heartbeat() is False
     assert scheduler.lost_lock.is_set()
+
+
+def test_an_unanswered_danger_question_becomes_an_alarm_on_the_escalations_tick(
+    care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
+) -> None:
+    care.danger_checks.ask("conv-nobody", "I feel really peculiar", None, message_id="m-1")
+    scheduler = make_scheduler(rasa.url)
+    assert scheduler.escalate_overdue() == 0
+    clock.advance(minutes=2, seconds=1)
+    assert scheduler.escalate_overdue() == 1
+    [escalation] = rows(care.db, Escalation)
+    assert escalation.priority == 1 and "peculiar" in escalation.summary
+    scheduler.deliver_notifications()
+    assert rasa.intents() == [("conv-nobody", "EXTERNAL_danger_timeout")]

@@ -157,3 +157,24 @@ def test_a_new_page_gets_a_random_128_bit_conversation_id_it_keeps(running_stack
     assert re.fullmatch(r"[0-9a-f]{32}", first), first
     assert kept == first, "the same browser keeps its conversation"
     assert other != first and re.fullmatch(r"[0-9a-f]{32}", other or "")
+
+
+def test_an_unclear_message_offers_its_likeliest_meanings_and_a_person(running_stack: RunningStack, page) -> None:
+    from playwright.sync_api import expect
+
+    from .test_telegram_stack import UNCLEAR
+
+    sender = "page-user-unclear"
+    page.goto(f"{running_stack.rasa_url}/webhooks/webchat/?sender={sender}")
+    send(page, UNCLEAR)
+    assert "Did you mean" in last_bot_text(page), last_bot_text(page)
+    choices = page.locator("#log .choices:not(.used) button")
+    labels = choices.all_inner_texts()
+    assert labels[-1] == "Talk to a person" and len(labels) >= 2, labels
+    assert all("didn't understand" not in t for t in page.locator("#log .msg.bot").all_inner_texts())
+
+    click_choice(page, labels[0])
+    expect(page.locator("#log .msg.bot").last).not_to_contain_text("Did you mean")
+    care = CareServices.from_url(running_stack.database_url)
+    kept = [r for r in care.review_list.search("new", limit=200)[0] if r.conversation_id == sender]
+    assert [r.text for r in kept] == [UNCLEAR]

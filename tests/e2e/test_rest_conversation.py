@@ -84,6 +84,35 @@ def test_an_emergency_in_the_middle_of_an_order_is_answered_at_once(running_stac
     assert "nothing booked" in texts(replies)
 
 
+def test_a_possible_emergency_asks_first_and_no_carries_on(running_stack: RunningStack, sender: str) -> None:
+    replies = running_stack.say(sender, "my dad doesn't know who I am today")
+    said = texts(replies)
+    assert "call 112 now" in said and "Are you hurt or in danger right now?" in said, said
+    assert "within 2 minutes" in said, said + log_tail(running_stack, "actions")
+    assert {"/emergency", "/not_in_danger"} <= set(button_payloads(replies))
+    care = CareServices.from_url(running_stack.database_url)
+    assert care.danger_checks.open_for(sender) is not None
+    assert [e for e in care.escalations.list_open() if e.conversation_id == sender] == [], "asked, not alarmed"
+
+    replies = running_stack.say(sender, "/not_in_danger")
+    assert "glad you're safe" in texts(replies), texts(replies)
+    assert "/talk_to_human" in button_payloads(replies)
+    assert care.danger_checks.open_for(sender) is None
+    assert [e for e in care.escalations.list_open() if e.conversation_id == sender] == []
+
+
+def test_yes_to_the_danger_question_raises_the_alarm_about_what_was_written(
+    running_stack: RunningStack, sender: str
+) -> None:
+    running_stack.say(sender, "my dad doesn't know who I am today")
+    replies = running_stack.say(sender, "yes")
+    said = texts(replies)
+    assert "call 112" in said and "I have alerted" in said, said
+    care = CareServices.from_url(running_stack.database_url)
+    [alarm] = [e for e in care.escalations.list_open() if e.conversation_id == sender]
+    assert alarm.priority == 1 and "know who I am" in alarm.summary
+
+
 @pytest.mark.parametrize(
     "message",
     ["", "   ", "a" * 5000, "🙂🙂🙂", "¿Dónde está mi comida?", "'; DROP TABLE bookings; --", "<script>alert(1)</script>"],

@@ -24,6 +24,9 @@ from tests.channels.fake_telegram import Call, FakeTelegramThread, callback_upda
 
 from .conftest import TELEGRAM_SECRET, RunningStack, log_tail
 
+UNCLEAR = "about the lady from before"
+"""Unclear on purpose: the model's guesses (rate a visit? something else?) fall under the fallback."""
+
 pytestmark = pytest.mark.stack
 
 
@@ -205,3 +208,32 @@ def test_a_daughter_links_on_telegram_with_the_code_after_mum_presses_yes(
     before = len(fake.calls_to(daughter, "sendMessage"))
     running_stack.post_update(message_update("/family", chat_id=daughter, **{"from": anne}))
     assert "You help Mary Jones" in said(fake.calls_to(daughter, "sendMessage")[before:])
+
+
+def test_a_possible_emergency_asks_on_telegram_and_no_carries_on(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int
+) -> None:
+    calls = send(running_stack, chat_id, "my dad doesn't know who I am today")
+    number = running_stack.stack.settings.emergency_number
+    assert f"call {number} now" in said(calls) and "Are you hurt or in danger right now?" in said(calls), said(calls)
+    [question] = [c for c in calls if keyboard(c)]
+    assert [b["text"] for b in keyboard(question)] == ["Yes, I need help", "No, I'm safe"]
+
+    calls = press(running_stack, chat_id, question, "No, I'm safe")
+    assert "glad you're safe" in said(calls), said(calls) + log_tail(running_stack, "actions")
+    care = CareServices.from_url(running_stack.database_url)
+    assert care.danger_checks.open_for(str(chat_id)) is None
+    assert [e for e in care.escalations.list_open() if e.conversation_id == str(chat_id)] == []
+
+
+def test_an_unclear_message_gets_did_you_mean_buttons_on_telegram_and_is_kept_for_review(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int
+) -> None:
+    calls = send(running_stack, chat_id, UNCLEAR)
+    assert "Did you mean" in said(calls), said(calls)
+    [question] = [c for c in calls if keyboard(c)]
+    labels = [b["text"] for b in keyboard(question)]
+    assert labels[-1] == "Talk to a person" and len(labels) >= 2, labels
+    care = CareServices.from_url(running_stack.database_url)
+    kept = [r for r in care.review_list.search("new", limit=200)[0] if r.conversation_id == str(chat_id)]
+    assert [r.text for r in kept] == [UNCLEAR]

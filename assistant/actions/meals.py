@@ -325,7 +325,7 @@ class ValidateMealOrderForm(PatientFormValidation):
             return self.reject("meal_time", error.message, dispatcher, tracker)
         if when is None:
             return self.reject(
-                "meal_time", "I didn't understand the time. You could say “tomorrow at noon” or “today at 6pm”.", dispatcher, tracker
+                "meal_time", "I couldn't find a time in that. You could say “tomorrow at noon” or “today at 6pm”.", dispatcher, tracker
             )
         if tracker.get_slot("meal_mode") == "meal_plan":
             plan = plan_of(tracker) or {"weekdays": list(range(7))}

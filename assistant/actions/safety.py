@@ -24,6 +24,12 @@ from assistant.settings import load_settings
 logger = logging.getLogger(__name__)
 
 
+def who_is_told(relatives: tuple[str, ...]) -> str:
+    """"Anne, Tom and a care coordinator": the relatives named, a coordinator always."""
+    told = [*relatives, "a care coordinator"]
+    return ", ".join(told[:-1]) + " and " + told[-1] if len(told) > 1 else told[0]
+
+
 class ActionEmergency(Action):
     """Records the emergency and says who was alerted.
 
@@ -52,9 +58,8 @@ class ActionEmergency(Action):
             logger.exception("could not record an emergency for %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_emergency_unsaved", number=number)
             return []
-        alerted = [*record.alerted, "a care coordinator"]
-        who = ", ".join(alerted[:-1]) + " and " + alerted[-1] if len(alerted) > 1 else alerted[0]
-        dispatcher.utter_message(response="utter_emergency", number=number, who=who, reference=record.reference)
+        dispatcher.utter_message(response="utter_emergency", number=number, who=who_is_told(record.alerted),
+                                 reference=record.reference)
         return []
 
 
@@ -104,13 +109,13 @@ class ActionDangerCheck(Action):
     ) -> list[EventType]:
         text = latest_text(tracker)
         try:
-            care().danger_checks.ask(tracker.sender_id, text, tracker.latest_message.get("emergency_sign"),
-                                     message_id=tracker.latest_message.get("message_id"))
+            check = care().danger_checks.ask(tracker.sender_id, text, tracker.latest_message.get("emergency_sign"),
+                                             message_id=tracker.latest_message.get("message_id"))
         except Exception:
             logger.exception("could not record a danger check for %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_emergency_unsaved", number=load_settings().emergency_number)
             return []
-        dispatcher.utter_message(response="utter_danger_check_wait")
+        dispatcher.utter_message(response="utter_danger_check_wait", who=who_is_told(check.would_alert))
         return []
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from assistant.care import audit
 from assistant.care.db import CareService
-from assistant.care.emergencies import EmergencyRecord, record_emergency
+from assistant.care.emergencies import EmergencyRecord, record_emergency, who_would_be_alerted
 from assistant.care.models import DangerCheck
 from assistant.care.notifications import enqueue
 from assistant.care.people import person_by_conversation
@@ -46,11 +46,13 @@ class CheckView:
     deadline: datetime
     answer: Optional[str]
     escalation_reference: Optional[str]
+    would_alert: tuple[str, ...] = ()
+    """First names of the relatives the alarm would reach (a care coordinator always)."""
 
 
-def _view(check: DangerCheck) -> CheckView:
+def _view(check: DangerCheck, would_alert: tuple[str, ...] = ()) -> CheckView:
     return CheckView(check.id, check.conversation_id, check.text, check.sign, check.deadline, check.answer,
-                     check.escalation_reference)
+                     check.escalation_reference, would_alert)
 
 
 def _open_check(session: Session, conversation_id: str) -> Optional[DangerCheck]:
@@ -71,10 +73,11 @@ class DangerCheckService(CareService):
         """Record that the question was asked about ``text``; once per message (``message_id``)."""
         now = self._clock()
         with self._db.session() as session:
+            family = who_would_be_alerted(session, conversation_id)
             if message_id:
                 known = session.scalar(select(DangerCheck).where(DangerCheck.message_id == message_id))
                 if known is not None:
-                    return _view(known)
+                    return _view(known, family)
             check = DangerCheck(
                 conversation_id=conversation_id, text=" ".join((text or "").split())[:1000] or "?", sign=sign,
                 message_id=message_id, asked_at=now, deadline=now + ANSWER_WITHIN,
@@ -83,7 +86,7 @@ class DangerCheckService(CareService):
             session.flush()
             audit.record(session, audit.ASSISTANT, "danger_check.asked", "danger_check", str(check.id), at=now,
                          sign=sign or "")
-            return _view(check)
+            return _view(check, family)
 
     def asked_about(self, message_id: str) -> bool:
         """Whether the question about this chat message was recorded."""

@@ -114,3 +114,11 @@ def record_emergency(
         at=now, relatives=len(alerted), sign=sign or "", late=written_at is not None,
     )
     return EmergencyRecord(escalation.reference, tuple(alerted))
+
+
+def who_would_be_alerted(session: Session, conversation_id: str) -> tuple[str, ...]:
+    """First names of the relatives an emergency in this conversation would alert (not the writer)."""
+    senior, writer = _people_involved(session, conversation_id)
+    if senior is None:
+        return ()
+    return tuple(_first_name(r) for r in relatives_of(session, senior.id) if writer is None or r.id != writer.id)

@@ -111,6 +111,7 @@ async def test_a_possible_emergency_is_recorded_and_the_user_told_what_silence_w
     await ActionDangerCheck().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_danger_check_wait"]
     assert "2 minutes" in domain["responses"]["utter_danger_check_wait"][0]["text"]
+    assert dispatcher.messages[0]["who"] == "a care coordinator", "nobody else is linked"
     check = care.danger_checks.open_for("mary-0001")
     assert check is not None and "fall on Sunday" in check.text
     assert care.escalations.list_open() == [], "no alarm yet"
@@ -166,3 +167,12 @@ async def test_the_user_hears_that_silence_raised_the_alarm(dispatcher: Collecti
     [message] = dispatcher.messages
     assert message["response"] == "utter_danger_timeout" and message["reference"] == "ES-77777"
     assert message["number"] == "112"
+
+
+async def test_the_question_names_who_silence_would_alert(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    register(care)
+    care.people.link_relative("mary-0001", "anne-0001", "Anne Jones", "daughter")
+    await ActionDangerCheck().run(dispatcher, _possible("I feel very odd", []), domain)
+    assert dispatcher.messages[0]["who"] == "Anne and a care coordinator"

@@ -135,8 +135,9 @@ class ActionDangerCleared(Action):
             dispatcher.utter_message(response="utter_danger_not_closed", number=load_settings().emergency_number)
             return []
         asked = _asked_message(tracker)
-        ranking = [r for r in asked.get("intent_ranking") or [] if r.get("name") != "possible_emergency"]
-        buttons = did_you_mean_buttons({**asked, "intent_ranking": [r for r in ranking if r.get("name") != "emergency"]})
+        # what was asked besides the emergency (did_you_mean_buttons offers only real intents)
+        ranking = [r for r in asked.get("intent_ranking") or [] if r.get("name") != "emergency"]
+        buttons = did_you_mean_buttons({**asked, "intent_ranking": ranking})
         if check is None:
             dispatcher.utter_message(response="utter_danger_no_question")
         elif buttons:

@@ -100,9 +100,7 @@ def record_emergency(
     alerted: list[str] = []
     if senior is not None:
         name = senior.profile.full_name if senior.profile is not None else senior.display_name
-        for relative in relatives_of(session, senior.id):
-            if writer is not None and relative.id == writer.id:
-                continue
+        for relative in _relatives_to_alert(session, senior, writer):
             enqueue(
                 session, relative.id, "emergency", ALERT_INTENT,
                 {"senior_name": name, "text": quote, "reference": escalation.reference},
@@ -116,9 +114,14 @@ def record_emergency(
     return EmergencyRecord(escalation.reference, tuple(alerted))
 
 
+def _relatives_to_alert(session: Session, senior: Person, writer: Optional[Person]) -> list[Person]:
+    """The senior's linked relatives, except the one who wrote (they know already)."""
+    return [r for r in relatives_of(session, senior.id) if writer is None or r.id != writer.id]
+
+
 def who_would_be_alerted(session: Session, conversation_id: str) -> tuple[str, ...]:
     """First names of the relatives an emergency in this conversation would alert (not the writer)."""
     senior, writer = _people_involved(session, conversation_id)
     if senior is None:
         return ()
-    return tuple(_first_name(r) for r in relatives_of(session, senior.id) if writer is None or r.id != writer.id)
+    return tuple(_first_name(r) for r in _relatives_to_alert(session, senior, writer))

@@ -28,7 +28,7 @@ NONE: Final = "none"
 EMERGENCY: Final = "emergency"
 SURE: Final = 0.7
 """The classifier's emergency probability from which, as its top guess, the alarm goes at once."""
-POSSIBLE_CHANCE: Final = 0.15
+POSSIBLE_CHANCE: Final = 0.3
 """An emergency probability from which (among the top three guesses) the user is asked."""
 POSSIBLE_CHANCE_NOT_NOW: Final = 0.5
 """The same, for a message that places the emergency in the past, a question or a purchase."""

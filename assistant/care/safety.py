@@ -13,7 +13,8 @@ How a message is read:
 3. Each kind's patterns are searched; a match followed closely by a time long past ("she had a fall
    three years ago") is history, and a fall followed by "but I'm fine" is over: neither is an emergency.
 4. If nothing matched and the message had stretched letters ("heeelp im fallllen"), it is read once
-   more with every doubled letter made single.
+   more with every doubled letter made single; then, if it has misspelled emergency words ("smoak",
+   "fiyer"), once more with them spelled as usual (:mod:`assistant.care.fuzzy_words`).
 
 Measured on the phrase sets in ``tests/nlu/`` (see ``tests/nlu/test_safety_net.py``) and timed by
 ``python -m assistant.bench_safety``.
@@ -24,6 +25,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Final, Iterator, Optional
+
+from assistant.care.fuzzy_words import correct
 
 MAX_CHARS: Final = 5000
 """Only the start of a message is read (Telegram messages are at most 4096 characters)."""
@@ -460,12 +463,28 @@ INNOCENT: Final = _compile(
     r"\bnon emerg[ae]ncy\b|\bnot (?:an |a real )?emerg[ae]ncy\b|\bisnt an emerg[ae]ncy\b|\bno emerg[ae]ncy\b",
     r"\bin (?:an|case of an?|case of|the event of an?) emerg[ae]ncy\b",
     r"\b(?:will|would|gonna|going to) have a fit\b|\bkeep fit\b",
+    # what nearly happened, and figures of speech
+    r"\b(?:nearly|almost|could have|couldve|could of|might have) (?:choked|died|passed out|fainted|fallen|fell|"
+    r"had a heart attack|had a stroke|burnt|burned|drowned|set \w+ (?:on fire|alight))\b",
+    r"\b(?:feet|foot|hands|hand|legs|leg|knees|knee|back|mouth|tongue|ears|face|cheeks|joints|hips|muscles) "
+    r"(?:is |are |was |were |s |feel |feels |felt )?(?:like (?:they are |theyre |its |it is )?)?on fire\b",
+    r"\b(?:passed out|died|dying|choked|choking|collapsed) (?:from|of|with) (?:boredom|laughter|laughing|"
+    r"embarrassment|excitement)\b|\bchok(?:ed|ing) (?:with )?laugh(?:ing|ter)\b",
+    r"\b(?:give|gives|giving|gave|given) (?:me|him|her|us|them) (?:a |an )?(?:stroke|heart attack|fit|seizure|"
+    r"coronary)\b",
 )
 """Ordinary phrases that contain an emergency word; blanked out before the signs are searched."""
 
+_COUNT = (
+    r"(?:a |an |one |two |three |four |five |six |seven |eight |nine |ten |twelve |twenty |thirty |forty |fifty |"
+    r"\d+ |a few |few |a couple of |several |many |some )"
+)
+_AGE = r"(?:\d+|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?: \w+)?"
+_LONG = r"(?:years?|months?|weeks?|decades?|winters?|summers?|springs?|autumns?|christmases)"
+
 PAST: Final = re.compile(
     r"(?: \w+){0,4}? (?:last (?:year|month|week|winter|summer|spring|autumn|christmas|easter)|"
-    r"(?:a |one |two |three |four |five |six |\d+ |a few |few |several |many |some )?(?:years?|months?|weeks?) ago|"
+    rf"{_COUNT}?{_LONG} ago|"
     r"in (?:19|20)\d\d|years back|a while ago|a long time ago|in the (?:spring|summer|autumn|winter))\b"
 )
 """A time long past within a few words after a sign: "had a stroke three years ago" is history."""
@@ -477,14 +496,22 @@ RECOVERED: Final = re.compile(
 """Said just after a fall: "I slipped but I'm fine" is not an emergency (other signs still count)."""
 
 NOT_NOW: Final = _compile(
-    # past: a time long gone, or an event the writer has come through
-    r"\b(?:years?|months?|weeks?|decades?) ago\b|\blast (?:year|month|week|winter|summer|spring|autumn|christmas|"
-    r"easter|time)\b|\bin (?:19|20)\d\d\b|\ba (?:long time|while) ago\b|\bwhen i was (?:young|a|little|\d)",
+    # past: a time long gone, an age long passed, or an event the writer has come through
+    rf"\b{_LONG} ago\b|\blast (?:year|month|week|winter|summer|spring|autumn|christmas|"
+    r"easter|time)\b|\bin (?:19|20)\d\d\b|\ba (?:long time|while) ago\b",
+    rf"\bwhen (?:i|he|she|we|they|my \w+) (?:was|were) (?:young|younger|little|a child|a girl|a boy|a lad|a teenager|"
+    rf"at school|a baby|{_AGE})\b|\bas a (?:child|girl|boy|lad|teenager|youngster|baby|young (?:man|woman))\b",
+    r"\bin (?:my|his|her|their|our) (?:teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|youth|"
+    r"younger days)\b|\bnever (?:again|another|had another)\b|\bever since\b",
+    r"\b(?:who|that) (?:has had|had|has|suffered|survived|is recovering from|has recovered from|lives with) "
+    r"(?:a |an )?(?:stroke|heart attack|fall|falls|seizures?|fits?|epilepsy)\b"
+    r"|\b(?:died|passed away) (?:of|from|after) (?:a |an |his |her |their )?\w+",
     r"\b(?:since|after|before) (?:my|his|her|their|the) (?:fall|stroke|heart attack|operation|op|accident)\b",
     r"\b(?:used to|recovered from|got over|recovering from|back home after|anniversary of)\b",
     # over: the writer says it ended well
     r"\b(?:but|and) (?:i|im|she|he|shes|hes|they|theyre|we|were|it|its) (?:am |is |are |was |s |m |feel |feels |"
-    r"felt )?(?:fine|ok|okay|alright|all right|better|unhurt|not hurt)\b|\bno harm done\b|\bnever mind\b|"
+    r"felt )?(?:fine|ok|okay|alright|all right|better|unhurt|not hurt)\b|\bno harm done\b|"
+    r"\bnever mind\b(?! (?:the|that|this|my|about|all|your|him|her|them|it)\b)|"
     r"\b(?:fine|better|ok|okay) now\b",
     # hypothetical: what if, in case, worried it might
     r"\b(?:what|wat) (?:if|happens if|would happen if|do (?:i|we|you) do if|should (?:i|we) do (?:if|when))\b",
@@ -493,8 +520,11 @@ NOT_NOW: Final = _compile(
     r"\b(?:worried|afraid|scared|frightened|terrified|nervous|anxious|fear|fears) (?:about |of |that )?(?:i |he |she |"
     r"they |mum |dad |my \w+ )?(?:might |will |could |may |would )?(?:falling|fall|having|have|getting|get|"
     r"choking|choke|being)\b",
-    # informational: signs, symptoms, prevention, first aid, leaflets
+    # informational: signs, symptoms, prevention, first aid, leaflets, the number to ring
     r"\b(?:signs?|symptoms?|warning signs?|risk|risks|causes?|chances) (?:of|for)\b",
+    r"\bdifference between\b|\bwhat (?:does|do) (?:an? |the )?(?:\w+ ){1,3}feel like\b"
+    r"|\b(?:right|best|correct|proper|safest|quickest) way to\b"
+    r"|\bwhat (?:number|numbers) (?:do|should|would|can|could|to) (?:i |you |we |people |one )?(?:ring|call|dial|use)?\b",
     r"\bhow (?:do|can|would|could|should) (?:i|you|we|one|people) (?:know|tell|spot|recogni[sz]e|prevent|avoid|"
     r"stop|reduce|check|treat|help)\b|\bhow to (?:prevent|avoid|spot|recogni[sz]e|treat|help|cope)\b",
     r"\b(?:first aid|course|leaflet|class|talk|article|information|info|advice) (?:on|about|for)\b",
@@ -505,9 +535,15 @@ NOT_NOW: Final = _compile(
     r"stair lift|stairlift|fire extinguisher|fire blanket|smoke alarm|first aid kit)\b",
     r"\b(?:alarm|detector|boiler|pendant)(?: \w+){0,4} (?:battery|batteries|service|servicing|check|inspection|"
     r"beeping|chirping)\b",
-    # the news, television, books
+    # stories: the news, television, radio, films and books
     r"\b(?:on|in) (?:the )?(?:news|tv|telly|television|radio|paper|papers|newspaper|film|movie|book|novel|"
     r"programme|program|show|soap|episode|documentary)\b",
+    r"\b(?:watched|watching|saw|seen|read|reading|heard|listening to|listened to) (?:a |an |the |that |this |about )?"
+    r"(?:\w+ )?(?:programme|program|documentary|film|movie|story|article|report|series|soap|episode|play|news|"
+    r"novel|item|drama)\b|\bdid you (?:see|hear|read|watch)\b",
+    r"\b(?:news|radio|paper|papers|newspaper|telly|tv|programme|documentary|film|movie|story|article|report|"
+    r"series|soap|episode|novel|book|drama) (?:\w+ )?(?:said|says|showed|shows|reported|reports|was about|is about|"
+    r"about|where|in which)\b",
 )
 """Past, hypothetical, informational and purchase mentions: "a fall years ago", "what are the signs of a
 stroke", "if I fall", "the boiler is due its service", "buy an alarm pendant". Such a message is not
@@ -531,14 +567,16 @@ _SPLIT_NOT: Final = re.compile(r"\b(can|don|won|isn|doesn|didn|couldn|wouldn|sho
 _SPLIT_I: Final = re.compile(r"\bi (m|ve|d|ll)\b")
 _STRETCHED: Final = re.compile(r"([a-z])\1{2,}")
 _DOUBLED: Final = re.compile(r"([a-z])\1+")
+_ALOT: Final = re.compile(r"\balot\b")
 
 
 def normalise(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces, apostrophes dropped, stretched letters squeezed."""
+    """Lower-case ASCII words separated by single spaces, apostrophes dropped, stretched letters squeezed,
+    "alot" written "a lot"."""
     text = unicodedata.normalize("NFKD", text[:MAX_CHARS].lower()).encode("ascii", "ignore").decode("ascii")
     text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", text)).strip()
     text = _SPLIT_I.sub(r"i\1", _SPLIT_NOT.sub(r"\1t", text))
-    return _STRETCHED.sub(r"\1\1", text)
+    return _ALOT.sub("a lot", _STRETCHED.sub(r"\1\1", text))
 
 
 def _signs_in(text: str) -> Iterator[str]:
@@ -553,12 +591,16 @@ def _signs_in(text: str) -> Iterator[str]:
 
 
 def _readings(text: str) -> Iterator[str]:
-    """The normalised text, then (if letters were stretched, "heeelp") the text with no doubled letters."""
+    """The normalised text; then (if letters were stretched, "heeelp") the text with no doubled letters;
+    then (if it had any) the text with its misspelled emergency words spelled as usual ("fiyer")."""
     raw = text[:MAX_CHARS].lower()
     normalised = normalise(text)
     yield normalised
     if _STRETCHED.search(raw):
         yield _DOUBLED.sub(r"\1", normalised)
+    corrected = correct(normalised)
+    if corrected != normalised:
+        yield corrected
 
 
 def emergency_signs(text: str) -> tuple[str, ...]:

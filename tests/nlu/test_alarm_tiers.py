@@ -43,6 +43,18 @@ def test_emergency_far_down_the_ranking_is_not_alarming() -> None:
     "I'd like to buy one of those alarm pendants",
     "there was a fire on the news last night",
     "I'm worried I might fall in the shower",
+    # ages and seasons long past, people described by their history, deaths recounted
+    "my brother broke his hip three summers ago",
+    "when I was twelve I fell through the ice on the pond",
+    "she had fits in her twenties but none now",
+    "we need a carer who understands someone that has had a stroke",
+    "my uncle died of a heart attack on his birthday",
+    # stories told, questions about the right thing to do
+    "I watched a drama where the old man collapses in the street",
+    "the paper says a woman was attacked near the park",
+    "did you hear about the fire at the school",
+    "what's the best way to stop a nosebleed",
+    "what number should I ring if the gas board is closed",
 ])
 def test_past_hypothetical_informational_and_purchase_mentions_are_not_now(text: str) -> None:
     assert describes_not_now(text)
@@ -53,6 +65,8 @@ def test_past_hypothetical_informational_and_purchase_mentions_are_not_now(text:
     "my chest is really tight and I feel sick",
     "there's a man in my garden trying the back door",
     "I took all my tablets at once",
+    "never mind the laundry, I've just fallen down the stairs",
+    "my husband has collapsed while we were watching the telly",
 ])
 def test_emergencies_happening_now_are_not_mistaken_for_history(text: str) -> None:
     assert not describes_not_now(text)

@@ -14,12 +14,11 @@ pretrained sentence vectors; rules), so a line is a real change.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from assistant.settings import PROJECT_ROOT
-from assistant.training import model_path
 from benchmarks.nlu_scoring import (
     BLIND_EMERGENCIES,
     BLIND_INTENTS,
@@ -35,23 +34,6 @@ pytestmark = pytest.mark.rasa
 MARGIN = 0.01
 ONE_LINE = 1 / 150
 DOC = PROJECT_ROOT / "docs" / "nlu.md"
-
-
-@pytest.fixture(scope="module")
-def parse() -> Iterator[Any]:
-    """Intent names of texts, parsed by the trained model (loaded once for the module)."""
-    from rasa.core.agent import Agent
-
-    from benchmarks.nlu import quiet_rasa
-
-    assert model_path().exists(), "no trained model: `make test` trains it first"
-    quiet_rasa()
-    agent = Agent.load(str(model_path()))
-
-    async def parse_all(texts: list[str]) -> list[str]:
-        return [((await agent.parse_message(t)).get("intent") or {}).get("name") or "" for t in texts]
-
-    yield lambda texts: asyncio.run(parse_all(list(texts)))
 
 
 def test_blind_intent_accuracy_holds_the_recorded_figure(parse: Any) -> None:

@@ -1,0 +1,40 @@
+"""Misspelled emergency words are read as the words they stand for; real words are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.care.fuzzy_words import correct, correct_word
+from assistant.care.safety import emergency_sign
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("smel", "smell"), ("gass", "gas"), ("bleedin", "bleeding"), ("colapsed", "collapsed"),
+    ("unconcious", "unconscious"), ("ambulence", "ambulance"), ("siezure", "seizure"), ("brething", "breathing"),
+    ("tablits", "tablets"), ("choaking", "choking"),
+])
+def test_one_slip_of_the_finger_is_read_as_the_emergency_word(typed: str, meant: str) -> None:
+    assert correct_word(typed) == meant
+
+
+@pytest.mark.parametrize("word", ["spoke", "cooker", "chore", "burglary", "fitter", "bleak", "pans", "fine", "gab"])
+def test_real_words_and_short_words_are_never_changed(word: str) -> None:
+    assert correct_word(word) == word
+
+
+def test_only_the_misspelled_words_of_a_text_change() -> None:
+    assert correct("i can smel gass in the kitchin") == "i can smell gas in the kitchin"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("my wife has colapsed on the landing", "unresponsive"),
+    ("theres smoke everywere i can smel burnin", "fire"),
+    ("cant stop the bleedin from my arm", "bleeding"),
+    ("i think i have taken an overdoes", "poisoning"),
+])
+def test_misspelled_emergencies_are_caught_by_the_rules(text: str, kind: str) -> None:
+    assert emergency_sign(text) == kind
+
+
+def test_a_word_one_letter_from_an_emergency_word_does_not_make_an_emergency() -> None:
+    assert emergency_sign("the fitter spoke to the cooker man about the chore list") is None

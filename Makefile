@@ -8,7 +8,7 @@ export CARE_TEST_POSTGRES_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/t
 # Rasa's telemetry and error reports would reach the network; this project sends nothing.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: run test setup system-deps db model bench nlu-report clean-state
+.PHONY: run test setup system-deps db model bench nlu-report emergencies-report clean-state
 
 run: setup db model
 	$(PY) -m assistant.cli run
@@ -52,3 +52,7 @@ bench: setup
 # Understanding measured blind beside two peers; rewrites docs/nlu.md (about 15 minutes).
 nlu-report: setup
 	$(PY) -m benchmarks.nlu
+
+# The blind emergency set through the running stack's REST channel; rewrites docs/emergencies-rest.md.
+emergencies-report: setup model
+	$(PY) -m benchmarks.emergencies_rest

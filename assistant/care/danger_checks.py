@@ -48,11 +48,13 @@ class CheckView:
     escalation_reference: Optional[str]
     would_alert: tuple[str, ...] = ()
     """First names of the relatives the alarm would reach (a care coordinator always)."""
+    new: bool = False
+    """Whether :meth:`DangerCheckService.ask` recorded it just now (False: it was already asked)."""
 
 
-def _view(check: DangerCheck, would_alert: tuple[str, ...] = ()) -> CheckView:
+def _view(check: DangerCheck, would_alert: tuple[str, ...] = (), new: bool = False) -> CheckView:
     return CheckView(check.id, check.conversation_id, check.text, check.sign, check.deadline, check.answer,
-                     check.escalation_reference, would_alert)
+                     check.escalation_reference, would_alert, new)
 
 
 def _open_check(session: Session, conversation_id: str) -> Optional[DangerCheck]:
@@ -70,7 +72,8 @@ class DangerCheckService(CareService):
     def ask(
         self, conversation_id: str, text: str, sign: Optional[str] = None, *, message_id: Optional[str] = None,
     ) -> CheckView:
-        """Record that the question was asked about ``text``; once per message (``message_id``)."""
+        """Record that the question was asked about ``text``; once per message (``message_id``): asked
+        again about the same message, it returns the recorded question with ``new`` False."""
         now = self._clock()
         with self._db.session() as session:
             family = who_would_be_alerted(session, conversation_id)
@@ -86,12 +89,7 @@ class DangerCheckService(CareService):
             session.flush()
             audit.record(session, audit.ASSISTANT, "danger_check.asked", "danger_check", str(check.id), at=now,
                          sign=sign or "")
-            return _view(check, family)
-
-    def asked_about(self, message_id: str) -> bool:
-        """Whether the question about this chat message was recorded."""
-        with self._db.session() as session:
-            return session.scalar(select(DangerCheck.id).where(DangerCheck.message_id == message_id)) is not None
+            return _view(check, family, new=True)
 
     def open_for(self, conversation_id: str) -> Optional[CheckView]:
         """The question still waiting for an answer in this conversation, if any."""

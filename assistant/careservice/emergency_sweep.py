@@ -104,21 +104,25 @@ class EmergencySweep:
         """For each unclear message with no choice yet, note the intent of the user's next message."""
         if self._review_list is None:
             return 0
-        noted = 0
-        for unclear_id, conversation_id, at in self._review_list.awaiting_choice(now - LOOKBACK, now):
-            query = sa.select(EVENTS.c.intent_name).where(
-                EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user",
-                EVENTS.c.timestamp > at.timestamp(),
-            ).order_by(EVENTS.c.id).limit(1)
-            try:
-                with engine.connect() as connection:
+        waiting = self._review_list.awaiting_choice(now - LOOKBACK, now)
+        if not waiting:
+            return 0
+        chosen: list[tuple[int, str]] = []
+        try:
+            with engine.connect() as connection:
+                for unclear_id, conversation_id, at in waiting:
+                    query = sa.select(EVENTS.c.intent_name).where(
+                        EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user",
+                        EVENTS.c.timestamp > at.timestamp(),
+                    ).order_by(EVENTS.c.id).limit(1)
                     intent = connection.execute(query).scalar()
-            except SQLAlchemyError:
-                return noted
-            if intent:
-                self._review_list.note_choice(unclear_id, str(intent))
-                noted += 1
-        return noted
+                    if intent:
+                        chosen.append((unclear_id, str(intent)))
+        except SQLAlchemyError as error:
+            log.debug("tracker store not readable for the review list: %s", error)
+        for unclear_id, intent in chosen:
+            self._review_list.note_choice(unclear_id, intent)
+        return len(chosen)
 
     def close(self) -> None:
         """Release the tracker store's connections."""
@@ -182,11 +186,12 @@ class EmergencySweep:
     def _ask(self, row: Any, event: dict[str, Any], message_id: str, sign: Optional[str]) -> bool:
         """Record the danger question Rasa asked by itself; its deadline runs from now."""
         checks = self._danger_checks
-        if checks is None or checks.asked_about(message_id):
+        if checks is None:
             return False
         try:
-            checks.ask(row.sender_id, event.get("text") or "", sign, message_id=message_id)
+            check = checks.ask(row.sender_id, event.get("text") or "", sign, message_id=message_id)
         except IntegrityError:
             return False  # the action recorded it a moment ago
-        log.warning("recorded a danger question the assistant's action missed in %s", row.sender_id)
-        return True
+        if check.new:
+            log.warning("recorded a danger question the assistant's action missed in %s", row.sender_id)
+        return check.new

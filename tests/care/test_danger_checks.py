@@ -67,6 +67,7 @@ def test_the_same_message_is_asked_about_once(care: CareServices) -> None:
     first = care.danger_checks.ask("mary-0001", "I had a fall", None, message_id="m1")
     again = care.danger_checks.ask("mary-0001", "I had a fall", None, message_id="m1")
     assert first.id == again.id
+    assert first.new and not again.new, "the second time says it was already asked"
 
 
 def test_yes_with_no_open_question_raises_nothing_here(care: CareServices) -> None:

@@ -93,9 +93,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _stop_on_signals() -> None:
-    """SIGTERM (a service manager, ``kill``) and SIGHUP (a closed terminal) stop the stack like Ctrl-C."""
+    """SIGTERM (a service manager, ``kill``) and SIGHUP (a closed terminal) stop the stack like Ctrl-C.
+
+    The first stop signal turns the others off before it interrupts: a signal sent to make's process
+    group reaches this process twice (make passes SIGTERM on to its children), and the second must not
+    cut short the stopping the first began.
+    """
 
     def interrupt(signum: int, _frame: object) -> None:
+        _ignore_stop_signals()
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     for sig in STOP_SIGNALS:

@@ -59,3 +59,24 @@ def test_marking_a_visit_done_asks_the_senior_for_a_rating(care: CareServices, c
         intents = [n.intent for n in session.scalars(select(Notification).order_by(Notification.id))]
     assert intents[-1] == "EXTERNAL_review_request"
     assert main(["coordinator", "booking-status", booking.reference, "assigned", "--by", "Sam"]) == 1
+
+
+def test_a_second_stop_signal_does_not_cut_the_stopping_short() -> None:
+    """make passes SIGTERM on to its children, so `assistant run` can get it twice in a row."""
+    import os
+    import signal
+    import time
+
+    from assistant import cli
+
+    saved = {sig: signal.getsignal(sig) for sig in cli.STOP_SIGNALS}
+    try:
+        cli._stop_on_signals()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.1)  # let the handler run
+        os.kill(os.getpid(), signal.SIGTERM)  # the second one, while stopping: ignored
+        assert all(signal.getsignal(sig) == signal.SIG_IGN for sig in cli.STOP_SIGNALS)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

@@ -256,3 +256,12 @@ def test_component_leaves_other_messages_alone() -> None:
 
 def test_very_long_text_is_handled() -> None:
     assert emergency_sign("soup " * 5000) is None
+
+
+def test_a_demoted_guess_falls_back_at_the_pipelines_own_threshold() -> None:
+    """The safety net's fallback threshold is the FallbackClassifier's in config.yml: one number."""
+    from assistant.nlu.safety_net import FALLBACK_THRESHOLD
+
+    pipeline = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())["pipeline"]
+    [fallback] = [c for c in pipeline if c["name"] == "FallbackClassifier"]
+    assert fallback["threshold"] == FALLBACK_THRESHOLD

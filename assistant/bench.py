@@ -15,14 +15,16 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 TURN_TEXT = "what have I ordered?"
 
 
-def _post(url: str, payload: dict[str, Any]) -> Any:
+def post_json(url: str, payload: Any, headers: Optional[dict[str, str]] = None) -> Any:
+    """POST ``payload`` as JSON and return the decoded JSON answer (a minute at most)."""
     request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read().decode())
@@ -87,18 +89,18 @@ def run(turns: int, with_training: bool) -> dict[str, Any]:
             base = stack.rasa_url
             sender = "bench-user-0001"
             for text in ("hello", "Mary Jones", "12 Mill Lane", "Riverside", "no", "yes"):
-                _post(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": text})
+                post_json(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": text})
             for _ in range(5):  # warm-up
-                _post(f"{base}/model/parse", {"text": TURN_TEXT})
-                _post(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": TURN_TEXT})
+                post_json(f"{base}/model/parse", {"text": TURN_TEXT})
+                post_json(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": TURN_TEXT})
             parse_ms: list[float] = []
             turn_ms: list[float] = []
             for _ in range(turns):
                 t0 = time.perf_counter()
-                _post(f"{base}/model/parse", {"text": TURN_TEXT})
+                post_json(f"{base}/model/parse", {"text": TURN_TEXT})
                 parse_ms.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
-                reply = _post(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": TURN_TEXT})
+                reply = post_json(f"{base}/webhooks/rest/webhook", {"sender": sender, "message": TURN_TEXT})
                 turn_ms.append((time.perf_counter() - t0) * 1000)
                 if not reply or "nothing booked" not in reply[0].get("text", ""):
                     raise RuntimeError(f"unexpected reply during the benchmark: {reply}")

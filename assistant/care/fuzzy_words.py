@@ -4,17 +4,22 @@
 within one or two edits of a word the safety net's patterns look for is read as that word
 (:func:`correct`). Real words are never changed ("spoke" stays "spoke", not "smoke"): the English
 vocabulary is the word list that ships with the sentence model (about 22,000 whole words), plus
-the emergency words themselves.
+the emergency words themselves; a word read by its sound must not be in Debian's larger word lists
+either ("smock" stays "smock").
 
 Limits, chosen on our own phrase sets and the NLU-Evaluation-Data (never the blind sets): one edit
 (a letter added, dropped, changed, or two swapped), words of four letters or more, the first letter
-the same. Two edits also turned "cooker" into "choked" and "overdue" into "overdose".
+the same. Two edits also turned "cooker" into "choked" and "overdue" into "overdose". Beyond one
+edit, a word written as it sounds ("smoak", "bleading", "brethe") is read as the emergency word with the
+same rough sound key (:func:`sound_key`) when no more than two letters differ.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Final, FrozenSet
 
 from rapidfuzz import process
@@ -49,6 +54,34 @@ OTHER_WORDS: Final[frozenset[str]] = frozenset({"burglary", "burglaries", "overd
 """Ordinary words one edit from an emergency word that the sentence model's word list lacks."""
 
 
+WORD_LISTS: Final = (Path("/usr/share/dict/british-english"), Path("/usr/share/dict/american-english"))
+"""Debian's English word lists (packages ``wbritish`` and ``wamerican``; ``make model`` installs them)."""
+
+
+def _word_lists() -> list[str]:
+    words: list[str] = []
+    for path in WORD_LISTS:
+        try:
+            words.extend(path.read_text(encoding="utf-8").split())
+        except OSError:
+            continue
+    if not words:
+        log.warning("no English word list in /usr/share/dict: real words may be read as misspellings")
+    return words
+
+
+@lru_cache(maxsize=1)
+def common_words() -> FrozenSet[str]:
+    """The words of the system's word lists written in lower case there (no names or places)."""
+    return frozenset(w for w in _word_lists() if w.isalpha() and w.islower())
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> FrozenSet[str]:
+    """Every word of the system's word lists, names too, lower case with apostrophes dropped."""
+    return frozenset(w.lower().replace("'", "") for w in _word_lists() if not w.endswith("'s"))
+
+
 @lru_cache(maxsize=1)
 def english_words() -> FrozenSet[str]:
     """Whole words of the sentence model's vocabulary and the emergency words: never "corrected"."""
@@ -73,15 +106,48 @@ def is_english(word: str) -> bool:
     return any(stem in words and stem not in EMERGENCY_WORDS for stem in stems)
 
 
+_SOUNDS: Final = (
+    (re.compile(r"ph"), "f"), (re.compile(r"ck|q|c(?![eiy])"), "k"), (re.compile(r"c(?=[eiy])|z"), "s"),
+    (re.compile(r"dg"), "j"), (re.compile(r"x"), "ks"), (re.compile(r"^wr"), "r"), (re.compile(r"^kn"), "n"),
+    (re.compile(r"e$"), ""),
+)
+_SILENT: Final = re.compile(r"[aeiouyhw]")
+_REPEATED: Final = re.compile(r"(.)\1+")
+
+
+def sound_key(word: str) -> str:
+    """A rough key of how a word sounds: its first letter, then its consonants, spelling variants merged
+    ("smoak" and "smoke" are both "smk", "brethe" and "breath" "brt")."""
+    for pattern, sound in _SOUNDS:
+        word = pattern.sub(sound, word)
+    return _REPEATED.sub(r"\1", word[:1] + _SILENT.sub("", word[1:]))
+
+
+@lru_cache(maxsize=1)
+def _words_by_sound() -> dict[str, tuple[str, ...]]:
+    by_sound: dict[str, list[str]] = {}
+    for word in EMERGENCY_WORDS:
+        by_sound.setdefault(sound_key(word), []).append(word)
+    return {key: tuple(words) for key, words in by_sound.items()}
+
+
 @lru_cache(maxsize=4096)
 def correct_word(word: str) -> str:
-    """The emergency word a misspelled ``word`` stands for, or ``word`` itself."""
+    """The emergency word a misspelled ``word`` stands for, or ``word`` itself: one slip of the finger
+    away, or else written as it sounds ("smoak", "bleading") with no more than two letters changed."""
     if len(word) < 4 or not word.isalpha() or is_english(word):
         return word
     found = process.extractOne(word, EMERGENCY_WORDS, scorer=OSA.distance, score_cutoff=1)
-    if found is None or found[0][0] != word[0]:
+    if found is not None and found[0][0] == word[0]:
+        return found[0]
+    if word in dictionary_words():  # a rarer real word ("smock") is not read by its sound
         return word
-    return found[0]
+    return _nearest_sound(word) or word
+
+
+def _nearest_sound(word: str) -> str:
+    sounds_like = [w for w in _words_by_sound().get(sound_key(word), ()) if OSA.distance(word, w) <= 2]
+    return min(sounds_like, key=lambda w: (OSA.distance(word, w), w)) if sounds_like else ""
 
 
 def correct(normalised: str) -> str:

@@ -158,6 +158,8 @@ SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         r"\bblood (?:is )?(?:everywhere|pouring|gushing|spurting|pumping|all over)\b",
         r"\b(?:lots|loads|a lot|so much|pools?) of blood\b|\blosing (?:a lot of |lots of |so much )?blood\b",
         r"\bpouring (?:with |out )?blood\b",
+        rf"\b(?:is|s|are|re|am|m|shes|hes|im|theyre|started|keeps) {_BLEED} (?:from|out of) (?:the|his|her|my|their) (?:head|ear|ears|mouth|"
+        r"eye|neck|chest|stomach|tummy|back passage)\b",
         r"\b(?:coughing|cough|coughed|vomiting|vomit|vomited|throwing|threw|being sick|was sick) (?:up )?blood\b",
         r"\b(?:been sick|being sick|was sick|vomited|vomiting|throwing up|threw up|sick)\b(?: \w+){0,6} blood "
         r"(?:in|on) "

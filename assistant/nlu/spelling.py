@@ -16,23 +16,17 @@ Pure Python on rapidfuzz, no Rasa: the vocabulary is counted when the model is t
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from functools import lru_cache
-from pathlib import Path
-from typing import Final, FrozenSet, Iterable, Mapping
+from typing import Final, Iterable, Mapping
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
-from assistant.care.fuzzy_words import is_english
-
-log = logging.getLogger(__name__)
+from assistant.care.fuzzy_words import common_words, dictionary_words, is_english
 
 MIN_LENGTH: Final = 4
-WORD_LISTS: Final = (Path("/usr/share/dict/british-english"), Path("/usr/share/dict/american-english"))
-"""Debian's word lists (packages ``wbritish`` and ``wamerican``, installed by ``make setup``)."""
 _WORD: Final = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)?")
 
 
@@ -44,39 +38,13 @@ def count_words(texts: Iterable[str]) -> Counter[str]:
     return counts
 
 
-@lru_cache(maxsize=1)
-def dictionary_words() -> FrozenSet[str]:
-    """Every lower-case word of the system's English word lists (empty, with a warning, without them)."""
-    words: set[str] = set()
-    for path in WORD_LISTS:
-        try:
-            words.update(_plain(w) for w in path.read_text(encoding="utf-8").split() if not w.endswith("'s"))
-        except OSError:
-            continue
-    if not words:
-        log.warning("no English word list in /usr/share/dict: real words may be read as misspellings")
-    return frozenset(words)
-
-
-@lru_cache(maxsize=1)
-def common_words() -> FrozenSet[str]:
-    """The words of the system's word lists written in lower case there (no names or places)."""
-    words: set[str] = set()
-    for path in WORD_LISTS:
-        try:
-            words.update(w for w in path.read_text(encoding="utf-8").split() if w.isalpha() and w.islower())
-        except OSError:
-            continue
-    return frozenset(words)
+def _plain(word: str) -> str:
+    return re.sub(r"['\u2019]", "", word.lower())
 
 
 def is_word(word: str) -> bool:
     """Whether a lower-case word is English: in the system's word lists or the sentence model's."""
     return word in dictionary_words() or is_english(word)
-
-
-def _plain(word: str) -> str:
-    return re.sub(r"['\u2019]", "", word.lower())
 
 
 @lru_cache(maxsize=1)

@@ -58,7 +58,9 @@ WORD_LISTS: Final = (Path("/usr/share/dict/british-english"), Path("/usr/share/d
 """Debian's English word lists (packages ``wbritish`` and ``wamerican``; ``make model`` installs them)."""
 
 
-def _word_lists() -> list[str]:
+@lru_cache(maxsize=1)
+def _word_lists() -> tuple[str, ...]:
+    """The words of Debian's lists as written there, read once per process."""
     words: list[str] = []
     for path in WORD_LISTS:
         try:
@@ -67,7 +69,7 @@ def _word_lists() -> list[str]:
             continue
     if not words:
         log.warning("no English word list in /usr/share/dict: real words may be read as misspellings")
-    return words
+    return tuple(words)
 
 
 @lru_cache(maxsize=1)

@@ -87,14 +87,12 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     training data (:mod:`assistant.nlu.spelling`), counted when the model is trained and kept with it.
     """
 
-    def __init__(
-        self, name: Text, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-        vocabulary: Optional[Dict[str, int]] = None,
-    ) -> None:
+    def __init__(self, name: Text, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(name, config)
         self._storage = model_storage
         self._resource = resource
-        self._speller = SpellingCorrector(vocabulary or {})
+        # untrained, words are read as written; train() and load() give it the training vocabulary
+        self._speller = SpellingCorrector({})
 
     @classmethod
     def required_components(cls) -> List[Type]:

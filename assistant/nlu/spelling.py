@@ -73,10 +73,10 @@ class SpellingCorrector:
         self.vocabulary = {w: n for w, n in counts.items() if is_word(w)}
         self._choices = [w for w in self.vocabulary if len(w) >= MIN_LENGTH - 1]
         self._cache: dict[str, str] = {}
-        # a word of the training data that is not English stays as written ("whatsapp"), unless it is
-        # one edit from an English word of the training data (a misspelling written on purpose, "pils")
+        # a word of the training data that is not English stays as written ("whatsapp", "halal"), unless
+        # it is an English training word with a letter dropped or two swapped ("pils", "tomorow": a
+        # misspelling written on purpose)
         self._known = set(self.vocabulary)
-        # ("pils", "tomorow": a letter dropped or two swapped; "halal" is not "hall")
         self._known.update(w for w in counts if w not in self.vocabulary and not self._from_training(w, True))
 
     def _from_training(self, plain: str, dropped_only: bool = False) -> str:

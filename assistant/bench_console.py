@@ -135,7 +135,7 @@ def escalation_rows(
     """
     from assistant.care.bookings import new_reference
     from assistant.care.escalations import PREFIX
-    from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY
+    from assistant.care.core.vocabulary import DEFAULT_ESCALATION_PRIORITY
 
     rng = random.Random(seed)
     kinds = list(BACKLOG_KINDS)
@@ -189,8 +189,8 @@ def populate(url: str, open_count: int, resolved_count: int, backlog_emergencies
     from sqlalchemy import insert, text
 
     from assistant.care.coordinators import CoordinatorService
-    from assistant.care.db import Database
-    from assistant.care.models import Escalation
+    from assistant.care.core.db import Database
+    from assistant.care.core.models import Escalation
 
     started = time.perf_counter()
     rows = escalation_rows(open_count, resolved_count, backlog_emergencies, datetime.now(timezone.utc))
@@ -215,8 +215,8 @@ def add_old_emergencies(url: str, count: int) -> None:
     """Add ``count`` open emergencies, 10-60 minutes old (fills the queue's first page)."""
     from sqlalchemy import insert
 
-    from assistant.care.db import Database
-    from assistant.care.models import Escalation
+    from assistant.care.core.db import Database
+    from assistant.care.core.models import Escalation
 
     now = datetime.now(timezone.utc)
     rows = escalation_rows(count, 0, count, now - timedelta(minutes=10), seed=11)
@@ -420,7 +420,7 @@ def time_emergencies(
     connection, after a random pause of 0.2-0.9 s (so the moment does not lock onto the console's
     polling), and resolved once it arrived (or timed out).
     """
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
     from assistant.care.escalations import EscalationService
 
     rng = random.Random(seed)

@@ -50,11 +50,11 @@ from sqlalchemy.future import create_engine
 
 from assistant.bench import machine, percentile
 from assistant.care.bookings import KIND_PREFIX, REFERENCE_ALPHABET, slot_starts
-from assistant.care.db import Database
-from assistant.care.errors import CareError
+from assistant.care.core.db import Database
+from assistant.care.core.errors import CareError
 from assistant.care.homeservices import HomeServiceService, NoFreeSlot, TimeWindow
 from assistant.care.hours import dumps_hours, parse_hours_text
-from assistant.care.models import (
+from assistant.care.core.models import (
     Booking,
     BookingSlot,
     Offering,
@@ -64,7 +64,7 @@ from assistant.care.models import (
     SeniorProfile,
 )
 from assistant.care.slot_search import FEES_CENTS
-from assistant.care.vocabulary import HOME_SERVICE_KINDS, WEEKDAYS
+from assistant.care.core.vocabulary import HOME_SERVICE_KINDS, WEEKDAYS
 from assistant.settings import PROJECT_ROOT, STATE_DIR
 
 CACHE_DIR = STATE_DIR / "bench"

@@ -67,7 +67,7 @@ def fresh_database(state: Path, base_url: Optional[str], name: str) -> Iterator[
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
 
     if not base_url or base_url.startswith("sqlite"):
         url = f"sqlite:///{state / (name + '.db')}"
@@ -96,7 +96,7 @@ def add_seniors(db: Any, count: int, prefix: str) -> list[int]:
     """Bulk insert ``count`` consenting seniors (conversation ``{prefix}-000001`` ...); return their ids."""
     from sqlalchemy import insert, select
 
-    from assistant.care.models import Person, SeniorProfile
+    from assistant.care.core.models import Person, SeniorProfile
 
     now = datetime.now(timezone.utc)
     persons = [
@@ -126,7 +126,7 @@ def add_daily_reminders(db: Any, senior_ids: Sequence[int], times: Sequence[dtim
     """Bulk insert one active daily medication reminder per senior at the local time ``times[i]``."""
     from sqlalchemy import insert
 
-    from assistant.care.models import Reminder
+    from assistant.care.core.models import Reminder
     from assistant.care.schedules import Schedule
 
     schedules: dict[dtime, tuple[str, datetime]] = {}
@@ -278,8 +278,8 @@ def measure_startup(url: str, stored: int, overdue: int, repeats: int, state: Pa
     """Store ``stored`` reminders, then time the scheduler's start-up in-process and as a process."""
     from sqlalchemy import update
 
-    from assistant.care.db import Database
-    from assistant.care.models import Reminder
+    from assistant.care.core.db import Database
+    from assistant.care.core.models import Reminder
     from assistant.careservice.delivery import RasaDelivery
     from assistant.careservice.scheduler import CareScheduler
 
@@ -404,8 +404,8 @@ def measure_delivery(
     """Deliver ``count`` reminders due at the same instant; return lags, duplicates and CPU."""
     from sqlalchemy import func, select
 
-    from assistant.care.db import Database
-    from assistant.care.models import ReminderDelivery
+    from assistant.care.core.db import Database
+    from assistant.care.core.models import ReminderDelivery
     from assistant.stack import Stack, free_port
 
     results: dict[str, Any] = {"reminders": count, "tick_seconds": tick, "fake_rasa": fake,

@@ -14,7 +14,7 @@ from assistant.settings import STATE_DIR, load_settings
 
 
 def _database():
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
 
     settings = load_settings()
     if settings.database_url.startswith("sqlite:///"):
@@ -131,7 +131,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     """Answer a consultation ticket; the answer goes into the user's chat."""
-    from assistant.care.errors import CareError
+    from assistant.care.core.errors import CareError
 
     try:
         view = _care().escalations.answer(args.reference, args.by, " ".join(args.text))
@@ -144,7 +144,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 def cmd_booking_status(args: argparse.Namespace) -> int:
     """Move a home-service booking on (assigned, in_progress, done); the senior is told."""
-    from assistant.care.errors import CareError
+    from assistant.care.core.errors import CareError
 
     try:
         view = _care().home_services.set_status(args.reference, args.status, f"coordinator:{args.by}")
@@ -160,7 +160,7 @@ def cmd_create_account(args: argparse.Namespace) -> int:
     import getpass
 
     from assistant.care.coordinators import CoordinatorService
-    from assistant.care.errors import CareError
+    from assistant.care.core.errors import CareError
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

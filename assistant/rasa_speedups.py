@@ -24,7 +24,7 @@ that shape (checked when it is compiled); any other schema gets the plain compil
 **The SQLite tracker store.** For a SQLite file, Rasa's ``SQLTrackerStore`` gets SQLAlchemy 1.4's
 default for files, ``NullPool``: every save and every read opens the file anew, and with a
 rollback journal every commit writes and syncs a separate journal file. :func:`apply` gives it the
-configuration our own SQLite database has (``assistant/care/db.py``): a ``QueuePool`` of connections
+configuration our own SQLite database has (``assistant/care/core/db.py``): a ``QueuePool`` of connections
 (SQLAlchemy 2.0's default for files) and WAL mode. ``synchronous`` stays ``FULL``, SQLite's default,
 so a commit is on disk when it returns, as before; the tracker store runs the same SQL. WAL mode adds
 ``-wal`` and ``-shm`` files beside the database (copy all three, or checkpoint first, for a backup),

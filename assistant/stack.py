@@ -239,7 +239,7 @@ def seeded_settings(state: Path, **overrides: object) -> Settings:
     and free ports for every server (benchmarks and end-to-end tests)."""
     from dataclasses import replace
 
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
     from assistant.care.seed import load_demo_data
     from assistant.settings import load_settings
 

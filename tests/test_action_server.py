@@ -15,8 +15,8 @@ from typing import Any, Iterator, Optional
 import pytest
 from sqlalchemy import func, select
 
-from assistant.care.db import Database
-from assistant.care.models import Escalation
+from assistant.care.core.db import Database
+from assistant.care.core.models import Escalation
 from assistant.security import ACTION_TOKEN_HEADER
 from assistant.stack import free_port
 

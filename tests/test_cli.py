@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.models import Notification
+from assistant.care.core.models import Notification
 from assistant.care.seed import load_demo_data
 from assistant.care.service_words import TimeWindow
 from assistant.cli import main

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.care import CareServices
-from assistant.care.views import ProfileView
+from assistant.care.core.views import ProfileView
 from assistant.settings import load_settings
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from assistant.actions.base import (
     user_timezone,
 )
 from assistant.actions.meals import say_when
-from assistant.care.errors import CareError, NotRegistered
+from assistant.care.core.errors import CareError, NotRegistered
 from assistant.care.invites import CODE_ALPHABET, CODE_LENGTH
 
 logger = logging.getLogger(__name__)

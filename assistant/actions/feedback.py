@@ -15,9 +15,9 @@ from rasa_sdk.types import DomainDict
 from assistant.actions.base import care, entity_values, latest_intent, latest_text
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.bookings import KIND_PREFIX
-from assistant.care.errors import CareError, NotFound
+from assistant.care.core.errors import CareError, NotFound
 from assistant.care.homeservices import SERVICE_WORDS, parse_rating
-from assistant.care.views import ComplaintView
+from assistant.care.core.views import ComplaintView
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from assistant.actions.base import (
     now_utc,
     user_timezone,
 )
-from assistant.care.timeparse import TimeParseError, parse_when
+from assistant.care.core.timeparse import TimeParseError, parse_when
 
 MAX_FAILED_ANSWERS = 2
 """After this many failed answers in a row the assistant explains and offers a person."""

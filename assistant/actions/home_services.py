@@ -25,7 +25,7 @@ from assistant.actions.base import (
 )
 from assistant.actions.forms import PatientFormValidation
 from assistant.actions.meals import ORDINALS, say_when
-from assistant.care.errors import CareError, InvalidInput, Unavailable
+from assistant.care.core.errors import CareError, InvalidInput, Unavailable
 from assistant.care.homeservices import (
     MAX_LAUNDRY_RETURN,
     SERVICES,
@@ -34,8 +34,8 @@ from assistant.care.homeservices import (
     normalise_service,
     parse_window,
 )
-from assistant.care.timeparse import TimeParseError, parse_when
-from assistant.care.views import format_price
+from assistant.care.core.timeparse import TimeParseError, parse_when
+from assistant.care.core.views import format_price
 
 logger = logging.getLogger(__name__)
 

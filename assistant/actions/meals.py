@@ -25,9 +25,9 @@ from assistant.actions.base import (
     user_timezone,
 )
 from assistant.actions.forms import PatientFormValidation
-from assistant.care.errors import CareError
-from assistant.care.timeparse import TimeParseError, parse_recurrence, parse_when
-from assistant.care.views import (
+from assistant.care.core.errors import CareError
+from assistant.care.core.timeparse import TimeParseError, parse_recurrence, parse_when
+from assistant.care.core.views import (
     BookingView,
     MealOption,
     OfferingView,

@@ -21,7 +21,7 @@ from assistant.actions.base import (
 )
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.diets import read_diets
-from assistant.care.errors import CareError
+from assistant.care.core.errors import CareError
 from assistant.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ class ActionAskDietaryNeeds(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from assistant.care.vocabulary import DIETARY_TAGS
+        from assistant.care.core.vocabulary import DIETARY_TAGS
 
         buttons = [{"title": "No special diet", "payload": "/inform" + json.dumps({"diet": "none"})}]
         buttons += [

@@ -23,10 +23,10 @@ from assistant.actions.base import (
 from assistant.actions.forms import PatientFormValidation
 from assistant.actions.meals import STATUS_WORDS, booking_when, match_words, say_when
 from assistant.care.bookings import KIND_PREFIX
-from assistant.care.errors import CareError
-from assistant.care.timeparse import TimeParseError, parse_when
-from assistant.care.views import BookingView, ProfileView
-from assistant.care.vocabulary import HOME_SERVICE_KINDS
+from assistant.care.core.errors import CareError
+from assistant.care.core.timeparse import TimeParseError, parse_when
+from assistant.care.core.views import BookingView, ProfileView
+from assistant.care.core.vocabulary import HOME_SERVICE_KINDS
 
 VISIT_PREFIXES = frozenset(KIND_PREFIX[kind] for kind in HOME_SERVICE_KINDS)
 """Reference prefixes of help-at-home bookings (CL-, LD-, RP-, HD-, BT-)."""

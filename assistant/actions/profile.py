@@ -18,8 +18,8 @@ from assistant.actions.base import (
 )
 from assistant.actions.onboarding import match_district
 from assistant.care.diets import describe_diets, read_diets
-from assistant.care.errors import CareError
-from assistant.care.views import ProfileView
+from assistant.care.core.errors import CareError
+from assistant.care.core.views import ProfileView
 
 _ADDRESS = re.compile(
     r"(?:moved to|moving to|new address is|address is now|now live at|now living at|live at|"

@@ -21,7 +21,7 @@ from assistant.actions.base import (
     user_timezone,
 )
 from assistant.actions.forms import PatientFormValidation
-from assistant.care.errors import CareError, InvalidInput
+from assistant.care.core.errors import CareError, InvalidInput
 from assistant.care.reminders import ReminderView
 from assistant.settings import load_settings
 

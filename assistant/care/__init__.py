@@ -2,18 +2,18 @@
 
 Framework-free (never imports rasa or rasa_sdk). Entry points build one
 :class:`CareServices` per process and call its services; every service returns
-frozen views and raises :class:`~assistant.care.errors.CareError` subclasses
+frozen views and raises :class:`~assistant.care.core.errors.CareError` subclasses
 whose ``message`` can be shown to a senior.
 """
 
 from __future__ import annotations
 
 from assistant.care.bookings import BookingService
-from assistant.care.clock import Clock, utcnow
+from assistant.care.core.clock import Clock, utcnow
 from assistant.care.danger_checks import DangerCheckService
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.care.emergencies import EmergencyService
-from assistant.care.errors import (
+from assistant.care.core.errors import (
     CareError,
     InvalidInput,
     InvalidTransition,

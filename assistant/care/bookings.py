@@ -6,7 +6,7 @@ look like ``ML-7K3Q9``: a two-letter prefix by kind and five characters from an
 alphabet without the look-alikes 0/O/1/I/L.
 
 A booking that holds a provider's time (a home-service visit) owns
-:class:`~assistant.care.models.BookingSlot` rows, one per ``SLOT_MINUTES``; their
+:class:`~assistant.care.core.models.BookingSlot` rows, one per ``SLOT_MINUTES``; their
 primary key lets the database refuse overlapping bookings. Cancelling frees them.
 """
 
@@ -21,19 +21,19 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
 
-from assistant.care import audit
-from assistant.care.clock import require_aware, utcnow, zone
-from assistant.care.db import CareService
-from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
-from assistant.care.models import Booking, BookingSlot, Person
-from assistant.care.views import (
+from assistant.care.core import audit
+from assistant.care.core.clock import require_aware, utcnow, zone
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound
+from assistant.care.core.models import Booking, BookingSlot, Person
+from assistant.care.core.views import (
     BookingRecord,
     BookingView,
     clean_day,
     day_bounds,
     record_id,
 )
-from assistant.care.vocabulary import (
+from assistant.care.core.vocabulary import (
     BOOKING_KINDS,
     BOOKING_STATUSES,
     FINAL_BOOKING_STATUSES,

@@ -20,13 +20,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 
-from assistant.care import audit
-from assistant.care.clock import Clock, utcnow
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput, NotAllowed, NotFound
+from assistant.care.core import audit
+from assistant.care.core.clock import Clock, utcnow
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput, NotAllowed, NotFound
 from assistant.care.escalations import find_escalation
-from assistant.care.models import Coordinator, EscalationNote
-from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_text
+from assistant.care.core.models import Coordinator, EscalationNote
+from assistant.care.core.validation import MAX_NAME, MAX_TEXT, clean_text
 
 MIN_PASSWORD: Final = 12
 MAX_PASSWORD: Final = 1024

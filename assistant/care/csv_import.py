@@ -24,24 +24,24 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from assistant.care.db import Database
-from assistant.care.errors import CareError, InvalidInput
+from assistant.care.core.db import Database
+from assistant.care.core.errors import CareError, InvalidInput
 from assistant.care.hours import Hours, parse_hours_text
-from assistant.care.models import Offering, Provider
+from assistant.care.core.models import Offering, Provider
 from assistant.care.registry import (
     create_offering,
     create_provider,
     update_offering,
     update_provider,
 )
-from assistant.care.validation import (
+from assistant.care.core.validation import (
     MAX_NAME,
     clean_int,
     clean_phone,
     clean_text,
     parse_price,
 )
-from assistant.care.vocabulary import MEAL_MODES, MEAL_PROVIDER_KIND, PROVIDER_KINDS
+from assistant.care.core.vocabulary import MEAL_MODES, MEAL_PROVIDER_KIND, PROVIDER_KINDS
 
 COLUMNS: Final = (
     "name",

@@ -17,11 +17,11 @@ from typing import Final, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
-from assistant.care.db import CareService
+from assistant.care.core import audit
+from assistant.care.core.db import CareService
 from assistant.care.emergencies import EmergencyRecord, record_emergency, who_would_be_alerted
-from assistant.care.models import DangerCheck
-from assistant.care.notifications import enqueue
+from assistant.care.core.models import DangerCheck
+from assistant.care.core.notifications import enqueue
 from assistant.care.people import person_by_conversation
 
 ANSWER_WITHIN: Final = timedelta(minutes=2)

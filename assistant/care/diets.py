@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Final, Iterable, Union
 
-from assistant.care.errors import InvalidInput
-from assistant.care.vocabulary import DIETARY_TAGS
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.vocabulary import DIETARY_TAGS
 
 PHRASES: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("diabetic-friendly", re.compile(r"diab\w*|sugar[\s-]?free|low[\s-]?sugar|no sugar|without sugar")),

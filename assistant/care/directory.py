@@ -6,10 +6,10 @@ from typing import Optional, Union
 
 from sqlalchemy import func, or_, select
 
-from assistant.care.clock import Clock, utcnow
-from assistant.care.db import Database
-from assistant.care.errors import NotFound
-from assistant.care.models import (
+from assistant.care.core.clock import Clock, utcnow
+from assistant.care.core.db import Database
+from assistant.care.core.errors import NotFound
+from assistant.care.core.models import (
     Escalation,
     Person,
     RelativeLink,
@@ -23,8 +23,8 @@ from assistant.care.reminder_views import (
     delivery_view,
     reminder_view,
 )
-from assistant.care.validation import MAX_NAME, clean_text
-from assistant.care.views import (
+from assistant.care.core.validation import MAX_NAME, clean_text
+from assistant.care.core.views import (
     EscalationView,
     PersonRecord,
     PersonSummary,

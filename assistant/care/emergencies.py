@@ -13,12 +13,12 @@ from typing import Final, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
-from assistant.care.db import CareService
-from assistant.care.errors import NotAllowed, NotRegistered
+from assistant.care.core import audit
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import NotAllowed, NotRegistered
 from assistant.care.escalations import open_escalation
-from assistant.care.models import Escalation, Person
-from assistant.care.notifications import enqueue, relatives_of
+from assistant.care.core.models import Escalation, Person
+from assistant.care.core.notifications import enqueue, relatives_of
 from assistant.care.people import acting_for, person_by_conversation
 
 ALERT_INTENT: Final = "EXTERNAL_emergency_alert"

@@ -12,19 +12,19 @@ from typing import Final, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from assistant.care import audit
+from assistant.care.core import audit
 from assistant.care.bookings import (
     add_with_unique_reference,
     new_reference,
     normalise_reference,
 )
-from assistant.care.db import CareService
-from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
-from assistant.care.models import Escalation, Person
-from assistant.care.notifications import enqueue
-from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_int, clean_text
-from assistant.care.views import EscalationView
-from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY, ESCALATION_KINDS
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound
+from assistant.care.core.models import Escalation, Person
+from assistant.care.core.notifications import enqueue
+from assistant.care.core.validation import MAX_NAME, MAX_TEXT, clean_int, clean_text
+from assistant.care.core.views import EscalationView
+from assistant.care.core.vocabulary import DEFAULT_ESCALATION_PRIORITY, ESCALATION_KINDS
 
 PREFIX: Final = "E"
 ACTIVE_STATUSES: Final = ("open", "claimed")

@@ -8,19 +8,19 @@ from typing import Optional
 
 from sqlalchemy import select
 
-from assistant.care import audit
-from assistant.care.db import CareService
-from assistant.care.errors import NotAllowed, NotFound, NotRegistered
+from assistant.care.core import audit
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import NotAllowed, NotFound, NotRegistered
 from assistant.care.invites import UNLINKED_INTENT
-from assistant.care.models import Person, RelativeLink
-from assistant.care.notifications import enqueue, relatives_of
+from assistant.care.core.models import Person, RelativeLink
+from assistant.care.core.notifications import enqueue, relatives_of
 from assistant.care.people import (
     acting_for,
     person_by_conversation,
     profile_view,
     require_senior,
 )
-from assistant.care.views import ProfileView
+from assistant.care.core.views import ProfileView
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
-from assistant.care.db import CareService
-from assistant.care.errors import InvalidInput, InvalidTransition
+from assistant.care.core import audit
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import InvalidInput, InvalidTransition
 from assistant.care.escalations import (
     MESSAGE_INTENT,
     STARTED_INTENT,
@@ -27,9 +27,9 @@ from assistant.care.escalations import (
     find_escalation,
     tell_conversation,
 )
-from assistant.care.models import Escalation, EscalationNote
-from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_text
-from assistant.care.views import EscalationView
+from assistant.care.core.models import Escalation, EscalationNote
+from assistant.care.core.validation import MAX_NAME, MAX_TEXT, clean_text
+from assistant.care.core.views import EscalationView
 
 
 class HandoffService(CareService):

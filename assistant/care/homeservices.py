@@ -2,9 +2,9 @@
 
 A booking goes ``normalise_service`` + ``parse_window`` -> :meth:`HomeServiceService.find_options`
 -> :meth:`~HomeServiceService.quote` -> :meth:`~HomeServiceService.book`. A visit holds
-its provider's time as 30-minute :class:`~assistant.care.models.BookingSlot` rows whose
+its provider's time as 30-minute :class:`~assistant.care.core.models.BookingSlot` rows whose
 primary key makes the database refuse overlapping bookings, also from concurrent
-sessions. Every :class:`~assistant.care.errors.Unavailable` this module raises is a
+sessions. Every :class:`~assistant.care.core.errors.Unavailable` this module raises is a
 :class:`NoFreeSlot` carrying the nearest free ``alternatives`` (possibly none).
 
 Service words and time windows live in :mod:`assistant.care.service_words`, the search
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
+from assistant.care.core import audit
 from assistant.care.bookings import (
     KIND_PREFIX,
     SLOT_MINUTES,
@@ -44,12 +44,12 @@ from assistant.care.bookings import (
     to_view,
     transition,
 )
-from assistant.care.clock import Clock, require_aware, utcnow, zone
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput, InvalidTransition, NotFound, Unavailable
+from assistant.care.core.clock import Clock, require_aware, utcnow, zone
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound, Unavailable
 from assistant.care.escalations import escalation_view, open_escalation
 from assistant.care.hours import describe_hours, loads_hours
-from assistant.care.models import (
+from assistant.care.core.models import (
     Booking,
     BookingSlot,
     Offering,
@@ -57,7 +57,7 @@ from assistant.care.models import (
     Review,
     SeniorProfile,
 )
-from assistant.care.notifications import enqueue, enqueue_for_family
+from assistant.care.core.notifications import enqueue, enqueue_for_family
 from assistant.care.people import acting_for
 from assistant.care.reviews import (
     add_complaint,
@@ -99,8 +99,8 @@ from assistant.care.slot_search import (
     opening_spans,
     service_option,
 )
-from assistant.care.validation import MAX_NAME, MAX_TEXT, clean_text
-from assistant.care.views import (
+from assistant.care.core.validation import MAX_NAME, MAX_TEXT, clean_text
+from assistant.care.core.views import (
     BookingRecord,
     BookingView,
     ComplaintView,

@@ -12,8 +12,8 @@ import re
 from datetime import datetime, time
 from typing import Mapping, Sequence
 
-from assistant.care.errors import InvalidInput
-from assistant.care.vocabulary import WEEKDAYS
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.vocabulary import WEEKDAYS
 
 Hours = dict[str, list[list[str]]]
 """Normalised opening hours: weekday key to sorted ``[start, end]`` pairs."""

@@ -20,17 +20,17 @@ from typing import Final, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
-from assistant.care.db import CareService
-from assistant.care.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from assistant.care.models import AuditLog, FamilyInvite, Person, RelativeLink
-from assistant.care.notifications import enqueue
+from assistant.care.core import audit
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from assistant.care.core.models import AuditLog, FamilyInvite, Person, RelativeLink
+from assistant.care.core.notifications import enqueue
 from assistant.care.people import (
     link_in_session,
     person_by_conversation,
     require_senior,
 )
-from assistant.care.validation import MAX_NAME, clean_text
+from assistant.care.core.validation import MAX_NAME, clean_text
 
 INVITE_LIFETIME: Final = timedelta(hours=24)
 CODE_ALPHABET: Final = "ACDEFGHJKMNPQRTUVWXY34679"

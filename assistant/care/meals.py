@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
+from assistant.care.core import audit
 from assistant.care.bookings import (
     KIND_PREFIX,
     add_with_unique_reference,
@@ -19,11 +19,11 @@ from assistant.care.bookings import (
     to_view,
     transition,
 )
-from assistant.care.clock import Clock, require_aware, utcnow, zone
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput, NotFound, Unavailable
+from assistant.care.core.clock import Clock, require_aware, utcnow, zone
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput, NotFound, Unavailable
 from assistant.care.hours import describe_hours, loads_hours, open_at_time
-from assistant.care.models import Booking, Dish, Offering, Person, SeniorProfile
+from assistant.care.core.models import Booking, Dish, Offering, Person, SeniorProfile
 from assistant.care.people import acting_for, require_actor
 from assistant.care.recurrence import clean_days, format_recurrence, parse_recurrence
 from assistant.care.scheduling import (
@@ -33,9 +33,9 @@ from assistant.care.scheduling import (
     check_open,
     check_serves,
 )
-from assistant.care.validation import MAX_TEXT, clean_int, clean_text
-from assistant.care.views import BookingView, OrderQuote
-from assistant.care.vocabulary import MEAL_BOOKING_KINDS, MEAL_PROVIDER_KIND
+from assistant.care.core.validation import MAX_TEXT, clean_int, clean_text
+from assistant.care.core.views import BookingView, OrderQuote
+from assistant.care.core.vocabulary import MEAL_BOOKING_KINDS, MEAL_PROVIDER_KIND
 
 DELIVERY_FEE_CENTS: Final = 150
 """Delivery fee, charged once per delivery: per order, and per delivery of a meal plan."""

@@ -9,13 +9,13 @@ from typing import Optional, Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
+from assistant.care.core import audit
 from assistant.care.bookings import TRANSITIONS, transition
-from assistant.care.clock import zone
-from assistant.care.db import CareService
+from assistant.care.core.clock import zone
+from assistant.care.core.db import CareService
 from assistant.care.diets import normalise_dietary_needs
-from assistant.care.errors import InvalidInput, NotAllowed, NotRegistered
-from assistant.care.models import (
+from assistant.care.core.errors import InvalidInput, NotAllowed, NotRegistered
+from assistant.care.core.models import (
     Booking,
     FamilyInvite,
     Notification,
@@ -27,8 +27,8 @@ from assistant.care.models import (
     ReminderDelivery,
     SeniorProfile,
 )
-from assistant.care.validation import MAX_ADDRESS, MAX_NAME, clean_phone, clean_text
-from assistant.care.views import ProfileView
+from assistant.care.core.validation import MAX_ADDRESS, MAX_NAME, clean_phone, clean_text
+from assistant.care.core.views import ProfileView
 
 MAX_CONVERSATION_ID = 255
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import time
 from typing import Iterable
 
-from assistant.care.errors import InvalidInput
-from assistant.care.vocabulary import WEEKDAYS
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.vocabulary import WEEKDAYS
 
 _NAMED = {
     (0, 1, 2, 3, 4, 5, 6): "daily",

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Select
 
-from assistant.care import audit
-from assistant.care.clock import require_aware, utcnow, zone
-from assistant.care.db import Database
+from assistant.care.core import audit
+from assistant.care.core.clock import require_aware, utcnow, zone
+from assistant.care.core.db import Database
 from assistant.care.diets import normalise_dietary_needs
-from assistant.care.errors import InvalidInput, NotFound
+from assistant.care.core.errors import InvalidInput, NotFound
 from assistant.care.hours import (
     Hours,
     describe_hours,
@@ -22,10 +22,10 @@ from assistant.care.hours import (
     parse_hours_text,
     validate_hours,
 )
-from assistant.care.models import Dish, DishTag, Offering, Provider, ProviderDistrict
+from assistant.care.core.models import Dish, DishTag, Offering, Provider, ProviderDistrict
 from assistant.care.reviews import recompute
 from assistant.care.scheduling import DEFAULT_TIMEZONE, provider_open
-from assistant.care.validation import (
+from assistant.care.core.validation import (
     MAX_NAME,
     MAX_TEXT,
     clean_int,
@@ -33,7 +33,7 @@ from assistant.care.validation import (
     clean_text,
     parse_price,
 )
-from assistant.care.views import (
+from assistant.care.core.views import (
     MealOption,
     OfferingRecord,
     OfferingView,
@@ -41,7 +41,7 @@ from assistant.care.views import (
     ProviderView,
     record_id,
 )
-from assistant.care.vocabulary import (
+from assistant.care.core.vocabulary import (
     DIETARY_TAGS,
     MEAL_MODES,
     MEAL_PROVIDER_KIND,

@@ -1,7 +1,7 @@
 """The scheduler side of reminders: due times become deliveries, which are sent, retried and escalated.
 
 Used by the care service's one scheduler process through :class:`~assistant.care.reminders.ReminderService`.
-Each due time of a reminder becomes one :class:`~assistant.care.models.ReminderDelivery` row;
+Each due time of a reminder becomes one :class:`~assistant.care.core.models.ReminderDelivery` row;
 the unique ``(reminder_id, due_at)`` constraint means a due time is delivered at most once, even
 when two processes look at the same reminder. Unconfirmed deliveries go to the linked relatives
 first (``EXTERNAL_missed_reminder``), then to coordinators.
@@ -18,13 +18,13 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager
 
-from assistant.care import audit
-from assistant.care.clock import require_aware
-from assistant.care.db import CareService
-from assistant.care.errors import NotFound
+from assistant.care.core import audit
+from assistant.care.core.clock import require_aware
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import NotFound
 from assistant.care.escalations import open_escalation
-from assistant.care.models import Person, Reminder, ReminderDelivery, SeniorProfile
-from assistant.care.notifications import (
+from assistant.care.core.models import Person, Reminder, ReminderDelivery, SeniorProfile
+from assistant.care.core.notifications import (
     MAX_ATTEMPTS,
     enqueue_for_family,
     relatives_of,

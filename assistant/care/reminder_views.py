@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from assistant.care.models import Person, Reminder, ReminderDelivery
+from assistant.care.core.models import Person, Reminder, ReminderDelivery
 from assistant.care.schedules import Schedule, day_words
-from assistant.care.timeparse import When, describe
+from assistant.care.core.timeparse import When, describe
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Two sides use :class:`ReminderService`:
 * the care service (one scheduler process): :meth:`~ReminderService.due_deliveries`,
   ``record_sent``, ``record_failed``, ``overdue_unacknowledged``, ``escalate`` and ``catch_up``.
 
-Each due time of a reminder becomes one :class:`~assistant.care.models.ReminderDelivery` row;
+Each due time of a reminder becomes one :class:`~assistant.care.core.models.ReminderDelivery` row;
 the unique ``(reminder_id, due_at)`` constraint means a due time is delivered at most once, even
 when two processes look at the same reminder. A delivery moves through::
 
@@ -36,13 +36,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
-from assistant.care.clock import Clock, utcnow, zone
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput, NotFound
+from assistant.care.core import audit
+from assistant.care.core.clock import Clock, utcnow, zone
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput, NotFound
 from assistant.care.escalations import open_escalation
-from assistant.care.models import Person, Reminder, ReminderDelivery
-from assistant.care.notifications import enqueue_for_family
+from assistant.care.core.models import Person, Reminder, ReminderDelivery
+from assistant.care.core.notifications import enqueue_for_family
 from assistant.care.people import acting_for
 from assistant.care.reminder_delivery import (
     LATE_NOTE_AFTER,
@@ -70,7 +70,7 @@ from assistant.care.schedules import (
     join_words,
     parse_schedule,
 )
-from assistant.care.validation import clean_int, clean_text
+from assistant.care.core.validation import clean_int, clean_text
 
 __all__ = [
     "ACK_STATUSES",

@@ -15,10 +15,10 @@ from typing import Final, Iterable, Optional, Sequence
 
 from sqlalchemy import func, select
 
-from assistant.care import audit
-from assistant.care.db import CareService
-from assistant.care.errors import InvalidInput, NotFound
-from assistant.care.models import UnclearMessage
+from assistant.care.core import audit
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import InvalidInput, NotFound
+from assistant.care.core.models import UnclearMessage
 
 STATUSES: Final = ("new", "accepted", "dismissed")
 MAX_TEXT: Final = 1000

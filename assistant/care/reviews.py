@@ -35,11 +35,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
+from assistant.care.core import audit
 from assistant.care.bookings import add_with_unique_reference, new_reference
-from assistant.care.errors import InvalidInput, InvalidTransition
+from assistant.care.core.errors import InvalidInput, InvalidTransition
 from assistant.care.escalations import open_escalation
-from assistant.care.models import (
+from assistant.care.core.models import (
     Booking,
     Complaint,
     Escalation,
@@ -47,9 +47,9 @@ from assistant.care.models import (
     Provider,
     Review,
 )
-from assistant.care.validation import MAX_TEXT, clean_text
-from assistant.care.views import ComplaintView, ReviewView
-from assistant.care.vocabulary import DEFAULT_ESCALATION_PRIORITY
+from assistant.care.core.validation import MAX_TEXT, clean_text
+from assistant.care.core.views import ComplaintView, ReviewView
+from assistant.care.core.vocabulary import DEFAULT_ESCALATION_PRIORITY
 
 PRIOR_MEAN: Final = 3.5
 """``m``: the score of a provider nobody has rated yet."""

@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Final, Optional
 from zoneinfo import ZoneInfo
 
-from assistant.care.clock import require_aware
-from assistant.care.errors import InvalidInput
-from assistant.care.timeparse import (
+from assistant.care.core.clock import require_aware
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.timeparse import (
     MAX_INPUT_CHARS,
     TimeParseError,
     When,

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from assistant.care.errors import InvalidInput, Unavailable
+from assistant.care.core.errors import InvalidInput, Unavailable
 from assistant.care.hours import describe_hours, is_open, loads_hours
-from assistant.care.models import Provider
+from assistant.care.core.models import Provider
 
 DEFAULT_TIMEZONE: Final = "Europe/London"
 """Deployment timezone: the one providers' opening hours are written in."""

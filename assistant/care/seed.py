@@ -8,14 +8,14 @@ from typing import Any, Final, Mapping, Optional
 import yaml
 from sqlalchemy import func, select
 
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput
 from assistant.care.hours import parse_hours_text
-from assistant.care.models import Provider
+from assistant.care.core.models import Provider
 from assistant.care.registry import create_dish, create_offering, create_provider
 from assistant.care.reviews import recompute_all
-from assistant.care.validation import parse_price
-from assistant.care.vocabulary import MEAL_PROVIDER_KIND
+from assistant.care.core.validation import parse_price
+from assistant.care.core.vocabulary import MEAL_PROVIDER_KIND
 
 DEMO_FILE: Final = Path(__file__).resolve().parents[2] / "data" / "registry" / "demo_providers.yaml"
 ACTOR: Final = "seed"

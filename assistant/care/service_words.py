@@ -15,11 +15,11 @@ from typing import Final, Optional
 from zoneinfo import ZoneInfo
 
 from assistant.care.bookings import ITEM_WORDS
-from assistant.care.clock import require_aware
-from assistant.care.errors import InvalidInput
+from assistant.care.core.clock import require_aware
+from assistant.care.core.errors import InvalidInput
 from assistant.care.scheduling import MAX_ADVANCE, local_words
-from assistant.care.timeparse import TimeParseError, When, parse_when
-from assistant.care.vocabulary import HOME_SERVICE_KINDS
+from assistant.care.core.timeparse import TimeParseError, When, parse_when
+from assistant.care.core.vocabulary import HOME_SERVICE_KINDS
 
 SERVICES: Final = HOME_SERVICE_KINDS
 """The home services we book: ``("cleaning", "laundry", "repair", "hairdressing", "beauty")``."""
@@ -148,7 +148,7 @@ class TimeWindow:
 
 
 def window_for(when: When, tz: ZoneInfo, now: Optional[datetime] = None) -> TimeWindow:
-    """Turn a :func:`~assistant.care.timeparse.parse_when` result into a window.
+    """Turn a :func:`~assistant.care.core.timeparse.parse_when` result into a window.
 
     "Friday morning" keeps its part of the day (08:00-12:00), "next Monday at 3" is
     the exact start 15:00, and a whole day ("on Friday") is DAY_START-DAY_END local time.

@@ -3,7 +3,7 @@
 Opening hours are minute spans by weekday, read in the deployment timezone. A
 provider is free at a start when the whole visit lies inside one opening interval,
 at least ``LEAD_TIME`` ahead and at most ``MAX_ADVANCE``, and none of its 30-minute
-:class:`~assistant.care.models.BookingSlot` rows is held. Options are ranked
+:class:`~assistant.care.core.models.BookingSlot` rows is held. Options are ranked
 verified first, then higher score, then cheaper, then sooner.
 
 A search sends the same few statements whatever the size of the registry: the district's
@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from assistant.care.bookings import SLOT_MINUTES, ceil_slot, floor_slot, slot_starts
-from assistant.care.clock import require_aware
+from assistant.care.core.clock import require_aware
 from assistant.care.hours import loads_hours
-from assistant.care.models import BookingSlot, Offering, Provider, ProviderDistrict
+from assistant.care.core.models import BookingSlot, Offering, Provider, ProviderDistrict
 from assistant.care.scheduling import MAX_ADVANCE
 from assistant.care.service_words import TimeWindow
-from assistant.care.views import ServiceOption
+from assistant.care.core.views import ServiceOption
 
 LEAD_TIME: Final = timedelta(hours=2)
 """Minimum notice for a visit."""

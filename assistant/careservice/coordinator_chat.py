@@ -18,9 +18,9 @@ from typing import Final, Optional
 import requests
 from sqlalchemy import select
 
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.care.escalations import ACTIVE_STATUSES
-from assistant.care.models import Escalation
+from assistant.care.core.models import Escalation
 
 log = logging.getLogger(__name__)
 

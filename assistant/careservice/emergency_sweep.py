@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from assistant.care.clock import Clock, utcnow
+from assistant.care.core.clock import Clock, utcnow
 from assistant.care.danger_checks import DangerCheckService
 from assistant.care.emergencies import EmergencyService
 from assistant.care.review_list import ReviewListService

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from assistant.settings import load_settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
     from assistant.careservice.coordinator_chat import CoordinatorChat
     from assistant.console.server import BackgroundServer
 
@@ -86,9 +86,9 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     from sqlalchemy.exc import SQLAlchemyError
 
     from assistant.care.danger_checks import DangerCheckService
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
     from assistant.care.emergencies import EmergencyService
-    from assistant.care.lock import ServiceLockHeld
+    from assistant.care.core.lock import ServiceLockHeld
     from assistant.care.review_list import ReviewListService
     from assistant.careservice.delivery import RasaDelivery
     from assistant.careservice.emergency_sweep import EmergencySweep

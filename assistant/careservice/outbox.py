@@ -1,4 +1,4 @@
-"""Reading and marking the notification outbox (rows written by :mod:`assistant.care.notifications`)."""
+"""Reading and marking the notification outbox (rows written by :mod:`assistant.care.core.notifications`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any, Final, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assistant.care import audit
-from assistant.care.clock import require_aware
-from assistant.care.db import CareService
-from assistant.care.errors import NotFound
+from assistant.care.core import audit
+from assistant.care.core.clock import require_aware
+from assistant.care.core.db import CareService
+from assistant.care.core.errors import NotFound
 from assistant.care.escalations import open_escalation
-from assistant.care.models import Notification, Person
-from assistant.care.notifications import MAX_ATTEMPTS, retry_delay
+from assistant.care.core.models import Notification, Person
+from assistant.care.core.notifications import MAX_ATTEMPTS, retry_delay
 
 BATCH: Final = 100
 """Notifications handled per tick at most."""
@@ -73,7 +73,7 @@ class Outbox(CareService):
     def record_failed(self, notification_id: int, error: str, *, final: bool = False) -> str:
         """Record a failed attempt and return the new status.
 
-        The next try waits :func:`~assistant.care.notifications.retry_delay`; after
+        The next try waits :func:`~assistant.care.core.notifications.retry_delay`; after
         ``MAX_ATTEMPTS`` (or at once when ``final``) the notification fails and coordinators get
         a "failed_delivery" escalation.
         """

@@ -26,10 +26,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from assistant.care import lock
-from assistant.care.clock import Clock, utcnow
+from assistant.care.core import lock
+from assistant.care.core.clock import Clock, utcnow
 from assistant.care.danger_checks import DangerCheckService
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.care.reminder_delivery import retry_when_busy
 from assistant.care.reminders import DeliveryView, ReminderService
 from assistant.careservice.coordinator_chat import CoordinatorChat

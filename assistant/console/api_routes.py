@@ -14,7 +14,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.care import audit
+from assistant.care.core import audit
 from assistant.console.kit import (
     Kit,
     actor_name,

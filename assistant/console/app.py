@@ -31,11 +31,11 @@ from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as json_response
 
 from assistant.care import CareServices
-from assistant.care.audit import AuditLogReader
-from assistant.care.clock import Clock, utcnow
+from assistant.care.core.audit import AuditLogReader
+from assistant.care.core.clock import Clock, utcnow
 from assistant.care.coordinators import CoordinatorService, CoordinatorView, LoginFailed
 from assistant.care.directory import PeopleDirectory
-from assistant.care.errors import (
+from assistant.care.core.errors import (
     CareError,
     InvalidInput,
     InvalidTransition,
@@ -43,7 +43,7 @@ from assistant.care.errors import (
     NotFound,
 )
 from assistant.care.escalations import EscalationService
-from assistant.care.views import EscalationView, format_price
+from assistant.care.core.views import EscalationView, format_price
 from assistant.console import (
     api_routes,
     booking_routes,

@@ -13,8 +13,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
 from assistant.care.bookings import STATUS_WORDS
-from assistant.care.errors import InvalidInput, InvalidTransition, Unavailable
-from assistant.care.vocabulary import (
+from assistant.care.core.errors import InvalidInput, InvalidTransition, Unavailable
+from assistant.care.core.vocabulary import (
     BOOKING_KINDS,
     BOOKING_STATUSES,
     HOME_SERVICE_KINDS,

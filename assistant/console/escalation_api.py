@@ -15,7 +15,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.care.errors import InvalidInput, NotAllowed
+from assistant.care.core.errors import InvalidInput, NotAllowed
 from assistant.care.escalations import EscalationService
 from assistant.care.handoffs import HandoffService
 from assistant.console.kit import Kit, actor_name, api_json, json_body, only_fields

@@ -22,9 +22,9 @@ from sanic.response import HTTPResponse, html
 from sanic.response import json as json_response
 
 from assistant.care import CareServices
-from assistant.care.audit import AuditLogReader
+from assistant.care.core.audit import AuditLogReader
 from assistant.care.directory import PeopleDirectory
-from assistant.care.errors import InvalidInput
+from assistant.care.core.errors import InvalidInput
 
 T = TypeVar("T")
 PAGE_SIZE = 50

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from assistant.care.vocabulary import BOOKING_KINDS, BOOKING_STATUSES, PROVIDER_KINDS
+from assistant.care.core.vocabulary import BOOKING_KINDS, BOOKING_STATUSES, PROVIDER_KINDS
 
 JSON = "application/json"
 

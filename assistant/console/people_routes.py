@@ -9,8 +9,8 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.care.errors import InvalidInput
-from assistant.care.views import PersonRecord
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.views import PersonRecord
 from assistant.console.kit import PAGE_SIZE, Kit, args_of, page_link, page_number, pages
 
 AUDIT_FILTERS = ("actor", "action", "entity", "from", "to")

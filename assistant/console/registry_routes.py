@@ -15,11 +15,11 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
-from assistant.care import audit
+from assistant.care.core import audit
 from assistant.care.csv_import import COLUMNS, ImportReport, import_providers_csv
-from assistant.care.errors import InvalidInput
-from assistant.care.views import ProviderRecord
-from assistant.care.vocabulary import PROVIDER_KINDS
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.views import ProviderRecord
+from assistant.care.core.vocabulary import PROVIDER_KINDS
 from assistant.console.kit import (
     PAGE_SIZE,
     Kit,

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.actions import base
 from assistant.care import CareServices
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.care.seed import load_demo_data
 from assistant.settings import PROJECT_ROOT
 

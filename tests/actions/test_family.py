@@ -74,7 +74,7 @@ async def test_the_whole_link_from_code_to_yes(care: CareServices, domain: dict[
 def _pending(care: CareServices, conversation_id: str) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
-    from assistant.care.models import Notification, Person
+    from assistant.care.core.models import Notification, Person
 
     with care.db.reading() as session:
         return [n.entities for n in session.scalars(

@@ -21,7 +21,7 @@ from assistant.actions.feedback import (
 )
 from assistant.care import CareServices
 from assistant.care.homeservices import TimeWindow
-from assistant.care.models import Complaint, Escalation, Review
+from assistant.care.core.models import Complaint, Escalation, Review
 
 from .conftest import make_tracker, register, responses, slot_events
 

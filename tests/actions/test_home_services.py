@@ -26,7 +26,7 @@ from assistant.actions.orders import (
 )
 from assistant.care import CareServices
 from assistant.care.homeservices import TimeWindow
-from assistant.care.models import Booking, BookingSlot, Escalation
+from assistant.care.core.models import Booking, BookingSlot, Escalation
 
 from ..care.helpers import add_home_provider
 from .conftest import make_tracker, register, responses, slot_events

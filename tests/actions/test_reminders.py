@@ -31,7 +31,7 @@ from assistant.actions.reminders import (
     split_request,
 )
 from assistant.care import CareServices
-from assistant.care.models import Escalation, ReminderDelivery
+from assistant.care.core.models import Escalation, ReminderDelivery
 from assistant.care.reminders import DeliveryView
 from assistant.careservice.delivery import reminder_entities
 

@@ -17,7 +17,7 @@ from assistant.actions.safety import (
     ActionEmergencyAlert,
 )
 from assistant.care import CareServices
-from assistant.care.models import Notification, Person
+from assistant.care.core.models import Notification, Person
 
 from .conftest import make_tracker, register, responses
 

@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from assistant.care import CareServices
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.care.seed import load_demo_data
 
 from .helpers import MONDAY_9AM, FakeClock

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 from assistant.care import CareServices
 from assistant.care.hours import parse_hours_text
-from assistant.care.views import ProfileView
+from assistant.care.core.views import ProfileView
 
 MONDAY_9AM = datetime(2025, 12, 1, 9, 0, tzinfo=timezone.utc)
 """Monday 1 December 2025, 09:00 in London (UTC in winter)."""

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.audit: one row per change, in the same transaction."""
+"""Tests for assistant.care.core.audit: one row per change, in the same transaction."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from assistant.care import CareServices, audit
-from assistant.care.db import Database
-from assistant.care.models import AuditLog
+from assistant.care import CareServices
+from assistant.care.core import audit
+from assistant.care.core.db import Database
+from assistant.care.core.models import AuditLog
 
 from .helpers import add_meal_provider, at, register
 

@@ -15,8 +15,8 @@ from assistant.care.bookings import (
     new_reference,
     normalise_reference,
 )
-from assistant.care.errors import InvalidTransition, NotFound
-from assistant.care.models import AuditLog, Booking
+from assistant.care.core.errors import InvalidTransition, NotFound
+from assistant.care.core.models import AuditLog, Booking
 
 from .helpers import add_meal_provider, at, register
 

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.clock."""
+"""Tests for assistant.care.core.clock."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant.care.clock import require_aware, utcnow, zone
-from assistant.care.errors import InvalidInput
+from assistant.care.core.clock import require_aware, utcnow, zone
+from assistant.care.core.errors import InvalidInput
 
 
 def test_utcnow_is_aware() -> None:

@@ -16,9 +16,9 @@ from assistant.care.coordinators import (
     CoordinatorView,
     LoginFailed,
 )
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput, NotFound
-from assistant.care.models import AuditLog, Coordinator
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput, NotFound
+from assistant.care.core.models import AuditLog, Coordinator
 
 from .helpers import FakeClock
 

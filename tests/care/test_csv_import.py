@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from assistant.care import CareServices
 from assistant.care.csv_import import COLUMNS, import_providers_csv
-from assistant.care.errors import InvalidInput
-from assistant.care.models import Offering, Provider
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.models import Offering, Provider
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "registry" / "example_providers.csv"
 HEADER = ",".join(COLUMNS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.models import DangerCheck, Notification
+from assistant.care.core.models import DangerCheck, Notification
 
 from .helpers import FakeClock
 

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.db and the UTCDateTime column type."""
+"""Tests for assistant.care.core.db and the UTCDateTime column type."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from assistant.care.columns import UTCDateTime
-from assistant.care.db import Database
-from assistant.care.models import Person, SeniorProfile
+from assistant.care.core.columns import UTCDateTime
+from assistant.care.core.db import Database
+from assistant.care.core.models import Person, SeniorProfile
 
 
 def _count_people(db: Database) -> int:

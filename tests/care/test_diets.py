@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.care.diets import normalise_dietary_needs
-from assistant.care.errors import InvalidInput
+from assistant.care.core.errors import InvalidInput
 
 
 def test_people_can_say_their_needs_their_own_way() -> None:

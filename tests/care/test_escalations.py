@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from assistant.care import CareServices
 from assistant.care.bookings import REFERENCE_ALPHABET
-from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
-from assistant.care.models import AuditLog, Notification
+from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound
+from assistant.care.core.models import AuditLog, Notification
 
 from .helpers import FakeClock, register
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.errors import InvalidInput, InvalidTransition, NotFound
-from assistant.care.models import AuditLog, EscalationNote, Notification
+from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound
+from assistant.care.core.models import AuditLog, EscalationNote, Notification
 
 from .helpers import register
 

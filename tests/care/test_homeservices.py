@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from assistant.care import CareServices
 from assistant.care.bookings import REFERENCE_ALPHABET
-from assistant.care.errors import (
+from assistant.care.core.errors import (
     InvalidInput,
     InvalidTransition,
     NotAllowed,
@@ -30,7 +30,7 @@ from assistant.care.homeservices import (
     parse_window,
     window_for,
 )
-from assistant.care.models import (
+from assistant.care.core.models import (
     AuditLog,
     Booking,
     BookingSlot,
@@ -46,7 +46,7 @@ from assistant.care.reviews import (
     recompute_all,
 )
 from assistant.care.seed import load_demo_data
-from assistant.care.timeparse import parse_when
+from assistant.care.core.timeparse import parse_when
 
 from .helpers import MONDAY_9AM, FakeClock, add_home_provider, at, register
 

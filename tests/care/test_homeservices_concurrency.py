@@ -19,10 +19,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from assistant.care import CareServices
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.care.homeservices import NoFreeSlot
-from assistant.care.models import Booking, BookingSlot
-from assistant.care.views import BookingView
+from assistant.care.core.models import Booking, BookingSlot
+from assistant.care.core.views import BookingView
 
 from .helpers import MONDAY_9AM, FakeClock, add_home_provider, at, register
 

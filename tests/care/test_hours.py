@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 import pytest
 
-from assistant.care.errors import InvalidInput
+from assistant.care.core.errors import InvalidInput
 from assistant.care.hours import (
     describe_hours,
     dumps_hours,

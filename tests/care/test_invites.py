@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, NotRegistered
+from assistant.care.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, NotRegistered
 from assistant.care.invites import CODE_ALPHABET, MAX_WRONG_CODES, normalise_code
-from assistant.care.models import AuditLog, FamilyInvite, Notification, Person
+from assistant.care.core.models import AuditLog, FamilyInvite, Notification, Person
 
 from .helpers import FakeClock, add_meal_provider, register
 

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.lock: one holder at a time, stale locks taken over."""
+"""Tests for assistant.care.core.lock: one holder at a time, stale locks taken over."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from assistant.care import lock
-from assistant.care.db import Database
-from assistant.care.lock import ServiceLockHeld
-from assistant.care.models import AuditLog, ServiceLock
+from assistant.care.core import lock
+from assistant.care.core.db import Database
+from assistant.care.core.lock import ServiceLockHeld
+from assistant.care.core.models import AuditLog, ServiceLock
 
 from .helpers import MONDAY_9AM
 from .test_postgres import URL, postgres  # noqa: F401 - the PostgreSQL fixture

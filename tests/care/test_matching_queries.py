@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from assistant.care import CareServices
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.care.homeservices import SERVICES, NoFreeSlot, TimeWindow
 
 from .helpers import add_home_provider, at, register

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from assistant.care import CareServices
 from assistant.care.bookings import REFERENCE_ALPHABET
-from assistant.care.errors import (
+from assistant.care.core.errors import (
     InvalidInput,
     InvalidTransition,
     NotAllowed,
@@ -19,7 +19,7 @@ from assistant.care.errors import (
     Unavailable,
 )
 from assistant.care.meals import DELIVERY_FEE_CENTS
-from assistant.care.models import AuditLog, Booking
+from assistant.care.core.models import AuditLog, Booking
 
 from .helpers import FakeClock, add_meal_provider, at, register
 

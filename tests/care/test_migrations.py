@@ -1,4 +1,4 @@
-"""Tests for the Alembic migrations in assistant/care/migrations."""
+"""Tests for the Alembic migrations in assistant/care/core/migrations."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, Table, inspect
 
-from assistant.care.db import Database, alembic_config
-from assistant.care.models import metadata
+from assistant.care.core.db import Database, alembic_config
+from assistant.care.core.models import metadata
 
 
 def _diff(db: Database, target: MetaData) -> list:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from assistant.care import CareServices
-from assistant.care.errors import (
+from assistant.care.core.errors import (
     CareError,
     InvalidInput,
     InvalidTransition,

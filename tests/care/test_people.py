@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from assistant.care import CareServices
-from assistant.care.errors import InvalidInput, NotAllowed, NotRegistered
-from assistant.care.models import AuditLog, Booking, Person, RelativeLink, SeniorProfile
+from assistant.care.core.errors import InvalidInput, NotAllowed, NotRegistered
+from assistant.care.core.models import AuditLog, Booking, Person, RelativeLink, SeniorProfile
 
 from .helpers import add_meal_provider, at, register
 

@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from assistant.care import CareServices
-from assistant.care.db import Database
-from assistant.care.models import metadata
+from assistant.care.core.db import Database
+from assistant.care.core.models import metadata
 from assistant.care.seed import load_demo_data
 
 from .helpers import MONDAY_9AM, FakeClock, at, register

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from assistant.care.errors import InvalidInput
+from assistant.care.core.errors import InvalidInput
 from assistant.care.recurrence import (
     clean_days,
     describe_recurrence,

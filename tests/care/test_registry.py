@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from assistant.care import CareServices
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput
 from assistant.care.hours import parse_hours_text
 from assistant.care.registry import RegistryService
 

@@ -16,16 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from assistant.care import CareServices
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
-from assistant.care.models import (
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from assistant.care.core.models import (
     AuditLog,
     Escalation,
     Notification,
     Reminder,
     ReminderDelivery,
 )
-from assistant.care.notifications import MAX_ATTEMPTS
+from assistant.care.core.notifications import MAX_ATTEMPTS
 from assistant.care.reminders import (
     ACKNOWLEDGED_INTENT,
     CHECKIN_ALERT_INTENT,
@@ -741,7 +741,7 @@ _RACER = textwrap.dedent(
     """
     import sys, time
     from datetime import datetime, timedelta, timezone
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
     from assistant.care.reminders import ReminderService
 
     service = ReminderService(Database(sys.argv[1]))

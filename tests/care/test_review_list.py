@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from assistant.care import CareServices
-from assistant.care.errors import InvalidInput, NotFound
+from assistant.care.core.errors import InvalidInput, NotFound
 
 INTENTS = ("order_meal", "book_home_service", "out_of_scope")
 

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from assistant.care import CareServices
-from assistant.care.db import Database
-from assistant.care.errors import InvalidInput
+from assistant.care.core.db import Database
+from assistant.care.core.errors import InvalidInput
 from assistant.care.hours import loads_hours
-from assistant.care.models import Dish, Offering, Provider
+from assistant.care.core.models import Dish, Offering, Provider
 from assistant.care.seed import load_demo_data
-from assistant.care.vocabulary import HOME_SERVICE_KINDS
+from assistant.care.core.vocabulary import HOME_SERVICE_KINDS
 
 DISTRICTS = {"Riverside", "Old Town", "Hillcrest", "Parkview"}
 

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.timeparse (stdlib-only natural date/time parsing).
+"""Tests for assistant.care.core.timeparse (stdlib-only natural date/time parsing).
 
 All cases use a fixed ``now``: Thursday 26 November 2026, 10:15 in Europe/London.
 """
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.care.timeparse import (
+from assistant.care.core.timeparse import (
     Recurrence,
     TimeParseError,
     When,

@@ -1,11 +1,11 @@
-"""Tests for assistant.care.validation."""
+"""Tests for assistant.care.core.validation."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.care.errors import InvalidInput
-from assistant.care.validation import clean_int, clean_phone, clean_text, parse_price
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.validation import clean_int, clean_phone, clean_text, parse_price
 
 
 def test_clean_text_keeps_the_text_and_checks_length() -> None:

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.views."""
+"""Tests for assistant.care.core.views."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from assistant.care.views import EscalationView, format_price
+from assistant.care.core.views import EscalationView, format_price
 
 
 @pytest.mark.parametrize("cents, text", [(850, "€8.50"), (0, "€0.00"), (5, "€0.05"), (123456, "€1,234.56"), (-150, "-€1.50")])

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from assistant.care import CareServices
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from tests.care.helpers import MONDAY_9AM, FakeClock, register
 
 

@@ -16,11 +16,12 @@ from typing import Callable, Iterator
 import pytest
 from sqlalchemy import func, select
 
-from assistant.care import CareServices, lock
-from assistant.care.db import Database
-from assistant.care.lock import ServiceLockHeld
-from assistant.care.models import AuditLog, Notification, ReminderDelivery
-from assistant.care.notifications import enqueue
+from assistant.care import CareServices
+from assistant.care.core import lock
+from assistant.care.core.db import Database
+from assistant.care.core.lock import ServiceLockHeld
+from assistant.care.core.models import AuditLog, Notification, ReminderDelivery
+from assistant.care.core.notifications import enqueue
 from assistant.careservice.delivery import RasaDelivery
 from assistant.careservice.scheduler import CareScheduler
 from tests.care.helpers import FakeClock, at, register

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from assistant.care import CareServices
 from assistant.care.emergencies import EmergencyService
-from assistant.care.models import Escalation, Notification
+from assistant.care.core.models import Escalation, Notification
 from assistant.careservice.emergency_sweep import EmergencySweep
 from tests.care.helpers import FakeClock, register
 

@@ -14,10 +14,10 @@ import requests
 
 from sqlalchemy import select
 
-from assistant.care import lock
-from assistant.care.clock import utcnow
-from assistant.care.db import Database
-from assistant.care.models import ServiceLock
+from assistant.care.core import lock
+from assistant.care.core.clock import utcnow
+from assistant.care.core.db import Database
+from assistant.care.core.models import ServiceLock
 from assistant.careservice.main import build_parser
 from assistant.stack import free_port
 from assistant.careservice.scheduler import LOCK_NAME

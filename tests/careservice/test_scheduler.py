@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import select, update
 
 from assistant.care import CareServices
-from assistant.care.db import Database
-from assistant.care.lock import ServiceLockHeld
-from assistant.care.models import (
+from assistant.care.core.db import Database
+from assistant.care.core.lock import ServiceLockHeld
+from assistant.care.core.models import (
     Escalation,
     Notification,
     ReminderDelivery,
     ServiceLock,
 )
-from assistant.care.notifications import MAX_ATTEMPTS, enqueue
+from assistant.care.core.notifications import MAX_ATTEMPTS, enqueue
 from assistant.careservice.delivery import RasaDelivery
 from assistant.careservice.scheduler import (
     JOB_ESCALATIONS,

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 
 from assistant.care import CareServices
 from assistant.care.coordinators import CoordinatorService
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.console.app import ConsoleDeps, create_app
 from assistant.console.security import Signer
 from assistant.console.ratelimit import FailedLogins

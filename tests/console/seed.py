@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from assistant.care import CareServices
 from assistant.care.hours import parse_hours_text
-from assistant.care.views import BookingView
+from assistant.care.core.views import BookingView
 
 
 def unique(prefix: str) -> str:

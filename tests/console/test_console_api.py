@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from assistant.care import CareServices
 from assistant.care.coordinators import CoordinatorService
-from assistant.care.db import Database
-from assistant.care.models import AuditLog, Notification
+from assistant.care.core.db import Database
+from assistant.care.core.models import AuditLog, Notification
 from assistant.console.app import ConsoleDeps, create_app
 from assistant.console.security import Signer
 

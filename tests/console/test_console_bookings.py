@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from assistant.care.models import AuditLog, Notification, Person, Reminder, ReminderDelivery
+from assistant.care.core.models import AuditLog, Notification, Person, Reminder, ReminderDelivery
 
 from .conftest import Console
 from .seed import home_provider, senior, unique, visit

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import select
 
-from assistant.care.models import Notification
+from assistant.care.core.models import Notification
 from assistant.console.transcript import TranscriptSource
 
 from .conftest import Console, start_console

@@ -114,7 +114,7 @@ def test_claim_note_and_resolve_flow_is_audited(console: Console) -> None:
     assert "Called her daughter." in detail and 'id="claim"' not in detail and 'id="resolve"' not in detail
     from sqlalchemy import select
 
-    from assistant.care.models import AuditLog
+    from assistant.care.core.models import AuditLog
 
     with console.care.db.reading() as session:
         actions = session.scalars(

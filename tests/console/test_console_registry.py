@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from assistant.care.models import AuditLog, Provider
+from assistant.care.core.models import AuditLog, Provider
 
 from .conftest import Console
 from .seed import home_provider, unique

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy import select
 
-from assistant.care.models import AuditLog
+from assistant.care.core.models import AuditLog
 from assistant.console.ratelimit import FailedLogins
 
 from .conftest import PASSWORD, Console, start_console

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from assistant.care import CareServices
-from assistant.care.models import Reminder, ReminderDelivery
+from assistant.care.core.models import Reminder, ReminderDelivery
 
 from .conftest import RunningStack, button_payloads, log_tail, texts
 from .test_rest_conversation import register

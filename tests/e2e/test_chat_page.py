@@ -137,7 +137,7 @@ def test_a_reminder_set_for_one_minute_ahead_arrives_in_the_open_page(running_st
     with care.db.reading() as session:
         from sqlalchemy import select
 
-        from assistant.care.models import ReminderDelivery
+        from assistant.care.core.models import ReminderDelivery
 
         statuses = list(session.scalars(select(ReminderDelivery.status)))
     assert "acknowledged" in statuses

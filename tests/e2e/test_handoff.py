@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 
 from assistant.care.coordinators import CoordinatorService
-from assistant.care.db import Database
+from assistant.care.core.db import Database
 from assistant.settings import PROJECT_ROOT
 from tests.browser import ARTIFACTS, chromium_page
 

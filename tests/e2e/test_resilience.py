@@ -15,8 +15,8 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from assistant.care.db import Database
-from assistant.care.models import Escalation
+from assistant.care.core.db import Database
+from assistant.care.core.models import Escalation
 from assistant.stack import answers
 
 from .conftest import RunningStack, log_tail, texts

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import update
 
 from assistant.care import CareServices
-from assistant.care.models import Reminder
+from assistant.care.core.models import Reminder
 from tests.channels.fake_telegram import Call, FakeTelegramThread, callback_update, message_update
 
 from .conftest import TELEGRAM_SECRET, RunningStack, log_tail

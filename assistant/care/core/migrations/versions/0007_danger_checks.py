@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from assistant.care.columns import UTCDateTime
+from assistant.care.core.columns import UTCDateTime
 
 revision = '0007'
 down_revision = '0006'

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import assistant.care.columns
+import assistant.care.core.columns
 
 revision = '0001'
 down_revision = None
@@ -22,7 +22,7 @@ def upgrade() -> None:
     """Apply this revision."""
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.Column('actor', sa.String(length=120), nullable=False),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('entity_type', sa.String(length=40), nullable=False),
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('display_name', sa.String(length=120), nullable=False),
     sa.Column('conversation_id', sa.String(length=255), nullable=True),
     sa.Column('channel', sa.String(length=40), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.CheckConstraint("role IN ('senior', 'relative', 'coordinator')", name=op.f('ck_persons_role')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
     sa.UniqueConstraint('conversation_id', name=op.f('uq_persons_conversation_id'))
@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('rating_count', sa.Integer(), nullable=False),
     sa.Column('opening_hours', sa.Text(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.CheckConstraint("kind IN ('meal', 'cleaning', 'laundry', 'repair', 'hairdressing', 'beauty')", name=op.f('ck_providers_kind')),
     sa.CheckConstraint('rating >= 0 AND rating <= 5', name=op.f('ck_providers_rating')),
     sa.CheckConstraint('rating_count >= 0', name=op.f('ck_providers_rating_count')),
@@ -84,10 +84,10 @@ def upgrade() -> None:
     sa.Column('conversation_id', sa.String(length=255), nullable=True),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('summary', sa.Text(), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.Column('claimed_by', sa.String(length=120), nullable=True),
-    sa.Column('claimed_at', assistant.care.columns.UTCDateTime(), nullable=True),
-    sa.Column('resolved_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
+    sa.Column('resolved_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.CheckConstraint("kind IN ('emergency', 'talk_to_human', 'complaint', 'consultation', 'missed_medication', 'unmatched_booking', 'service_request')", name=op.f('ck_escalations_kind')),
     sa.CheckConstraint("status IN ('open', 'claimed', 'resolved')", name=op.f('ck_escalations_status')),
@@ -128,7 +128,7 @@ def upgrade() -> None:
     sa.Column('senior_id', sa.Integer(), nullable=False),
     sa.Column('relative_id', sa.Integer(), nullable=False),
     sa.Column('relationship', sa.String(length=60), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['relative_id'], ['persons.id'], name=op.f('fk_relative_links_relative_id_persons'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['senior_id'], ['persons.id'], name=op.f('fk_relative_links_senior_id_persons'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_relative_links')),
@@ -145,10 +145,10 @@ def upgrade() -> None:
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('voice_replies', sa.Boolean(), nullable=False),
     sa.Column('consent_care_data', sa.Boolean(), nullable=False),
-    sa.Column('consent_care_data_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('consent_care_data_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.Column('consent_health_data', sa.Boolean(), nullable=False),
-    sa.Column('consent_health_data_at', assistant.care.columns.UTCDateTime(), nullable=True),
-    sa.Column('updated_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('consent_health_data_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_senior_profiles_person_id_persons'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('person_id', name=op.f('pk_senior_profiles'))
     )
@@ -164,15 +164,15 @@ def upgrade() -> None:
     sa.Column('dish_id', sa.Integer(), nullable=True),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('party_size', sa.Integer(), nullable=True),
-    sa.Column('starts_at', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('ends_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('starts_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('ends_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.Column('recurrence', sa.String(length=60), nullable=True),
     sa.Column('details', sa.Text(), nullable=False),
     sa.Column('price_cents', sa.Integer(), nullable=False),
     sa.Column('fees_cents', sa.Integer(), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('cancelled_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('cancelled_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.CheckConstraint("kind IN ('meal_delivery', 'meal_plan', 'chef_visit', 'table_reservation', 'cleaning', 'laundry', 'repair', 'hairdressing', 'beauty')", name=op.f('ck_bookings_kind')),
     sa.CheckConstraint("status IN ('requested', 'confirmed', 'assigned', 'in_progress', 'done', 'cancelled')", name=op.f('ck_bookings_status')),
     sa.CheckConstraint('ends_at >= starts_at', name=op.f('ck_bookings_window')),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from assistant.care.columns import UTCDateTime
+from assistant.care.core.columns import UTCDateTime
 
 revision = '0008'
 down_revision = '0007'

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import assistant.care.columns
+import assistant.care.core.columns
 
 revision = '0002'
 down_revision = '0001'
@@ -34,8 +34,8 @@ def upgrade() -> None:
     op.create_table('service_locks',
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
-    sa.Column('acquired_at', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('heartbeat_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('acquired_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('heartbeat_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_service_locks'))
     )
     op.create_table('notifications',
@@ -46,9 +46,9 @@ def upgrade() -> None:
     sa.Column('entities', sa.Text(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('deliver_after', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('delivered_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('deliver_after', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('delivered_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'delivered', 'failed')", name=op.f('ck_notifications_status')),
@@ -69,12 +69,12 @@ def upgrade() -> None:
     sa.Column('location', sa.String(length=200), nullable=True),
     sa.Column('schedule', sa.Text(), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('next_due_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('next_due_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.Column('escalate_after_minutes', sa.Integer(), nullable=True),
     sa.Column('grace_minutes', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('cancelled_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('cancelled_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.CheckConstraint("kind IN ('medication', 'appointment', 'other', 'checkin')", name=op.f('ck_reminders_kind')),
     sa.CheckConstraint('escalate_after_minutes IS NULL OR escalate_after_minutes > 0', name=op.f('ck_reminders_escalate')),
     sa.CheckConstraint('grace_minutes >= 0', name=op.f('ck_reminders_grace')),
@@ -89,13 +89,13 @@ def upgrade() -> None:
     op.create_table('reminder_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reminder_id', sa.Integer(), nullable=False),
-    sa.Column('due_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('due_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('sent_at', assistant.care.columns.UTCDateTime(), nullable=True),
-    sa.Column('acknowledged_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
+    sa.Column('acknowledged_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
-    sa.Column('snoozed_until', assistant.care.columns.UTCDateTime(), nullable=True),
-    sa.Column('escalated_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('snoozed_until', assistant.care.core.columns.UTCDateTime(), nullable=True),
+    sa.Column('escalated_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('answer', sa.String(length=40), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
@@ -110,7 +110,7 @@ def upgrade() -> None:
 
     op.create_table('booking_slots',
     sa.Column('provider_id', sa.Integer(), nullable=False),
-    sa.Column('slot_start', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('slot_start', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_booking_slots_booking_id_bookings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_booking_slots_provider_id_providers')),
@@ -127,7 +127,7 @@ def upgrade() -> None:
     sa.Column('provider_id', sa.Integer(), nullable=True),
     sa.Column('escalation_id', sa.Integer(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_complaints_booking_id_bookings'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['escalation_id'], ['escalations.id'], name=op.f('fk_complaints_escalation_id_escalations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_complaints_provider_id_providers')),
@@ -146,7 +146,7 @@ def upgrade() -> None:
     sa.Column('senior_id', sa.Integer(), nullable=False),
     sa.Column('rating', sa.Integer(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_reviews_rating')),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_reviews_booking_id_bookings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_reviews_provider_id_providers')),
@@ -161,7 +161,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('score', sa.Float(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('review_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('complaint_count', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('flagged_at', assistant.care.columns.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('flagged_at', assistant.care.core.columns.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('flag_reason', sa.Text(), nullable=True))
 
     _escalation_kinds(NEW_ESCALATION_KINDS)

@@ -1,7 +1,7 @@
 """SQLAlchemy models of the care domain (SQLAlchemy 1.4, 2.0 style).
 
 Services never hand these objects out of a session: they return the frozen
-views of :mod:`assistant.care.views` instead.
+views of :mod:`assistant.care.core.views` instead.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declarative_base, relationship
 
-from assistant.care.clock import utcnow
-from assistant.care.columns import UTCDateTime
-from assistant.care.vocabulary import (
+from assistant.care.core.clock import utcnow
+from assistant.care.core.columns import UTCDateTime
+from assistant.care.core.vocabulary import (
     BOOKING_KINDS,
     BOOKING_STATUSES,
     DELIVERY_STATUSES,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import assistant.care.columns
+import assistant.care.core.columns
 
 revision = '0003'
 down_revision = '0002'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('display_name', sa.String(length=120), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', assistant.care.columns.UTCDateTime(), nullable=True),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('locked_until', assistant.care.core.columns.UTCDateTime(), nullable=True),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.CheckConstraint('failed_logins >= 0', name=op.f('ck_coordinators_failed_logins')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_coordinators')),
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('escalation_id', sa.Integer(), nullable=False),
     sa.Column('coordinator', sa.String(length=120), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['escalation_id'], ['escalations.id'], name=op.f('fk_escalation_notes_escalation_id_escalations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_notes'))
     )

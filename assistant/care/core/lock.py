@@ -19,11 +19,11 @@ from typing import Final, Optional
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
-from assistant.care import audit
-from assistant.care.clock import require_aware
-from assistant.care.db import Database
-from assistant.care.errors import CareError
-from assistant.care.models import ServiceLock
+from assistant.care.core import audit
+from assistant.care.core.clock import require_aware
+from assistant.care.core.db import Database
+from assistant.care.core.errors import CareError
+from assistant.care.core.models import ServiceLock
 
 ACTOR: Final = "care-service"
 _ATTEMPTS: Final = 3

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assistant.care.clock import require_aware, utcnow, zone
-from assistant.care.errors import InvalidInput
-from assistant.care.models import AuditLog
-from assistant.care.views import AuditEntry, clean_day, day_bounds
+from assistant.care.core.clock import require_aware, utcnow, zone
+from assistant.care.core.errors import InvalidInput
+from assistant.care.core.models import AuditLog
+from assistant.care.core.views import AuditEntry, clean_day, day_bounds
 
 if TYPE_CHECKING:  # pragma: no cover
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
 
 ASSISTANT = "assistant"
 """Actor name for changes made by the assistant itself."""

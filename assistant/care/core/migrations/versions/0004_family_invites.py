@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import assistant.care.columns
+import assistant.care.core.columns
 
 revision = '0004'
 down_revision = '0003'
@@ -26,12 +26,12 @@ def upgrade() -> None:
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('relationship', sa.String(length=60), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', assistant.care.columns.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', assistant.care.columns.UTCDateTime(), nullable=False),
+    sa.Column('created_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', assistant.care.core.columns.UTCDateTime(), nullable=False),
     sa.Column('relative_id', sa.Integer(), nullable=True),
     sa.Column('relative_name', sa.String(length=120), nullable=False),
-    sa.Column('claimed_at', assistant.care.columns.UTCDateTime(), nullable=True),
-    sa.Column('decided_at', assistant.care.columns.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', assistant.care.core.columns.UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('open', 'pending', 'accepted', 'declined', 'expired', 'revoked')", name=op.f('ck_family_invites_status')),
     sa.ForeignKeyConstraint(['relative_id'], ['persons.id'], name=op.f('fk_family_invites_relative_id_persons'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['senior_id'], ['persons.id'], name=op.f('fk_family_invites_senior_id_persons'), ondelete='CASCADE'),

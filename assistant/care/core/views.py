@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Optional, Union
 
-from assistant.care.errors import InvalidInput, NotFound
+from assistant.care.core.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from zoneinfo import ZoneInfo

@@ -1,6 +1,6 @@
 """Alembic environment for the care database.
 
-Run through :meth:`assistant.care.db.Database.upgrade`, which passes an open
+Run through :meth:`assistant.care.core.db.Database.upgrade`, which passes an open
 connection in ``config.attributes["connection"]``. Without one, the URL from the
 configuration is used (``sqlalchemy.url``).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from assistant.care.models import metadata
+from assistant.care.core.models import metadata
 
 config = context.config
 target_metadata = metadata
@@ -47,7 +47,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
 
-    from assistant.care.db import Database
+    from assistant.care.core.db import Database
 
     database = Database(config.get_main_option("sqlalchemy.url"))
     try:

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Final, Optional
 
-from assistant.care.errors import InvalidInput
+from assistant.care.core.errors import InvalidInput
 
 MAX_NAME: Final = 120
 MAX_ADDRESS: Final = 300

@@ -1,7 +1,7 @@
 """The outbox: messages owed to people outside a conversation turn.
 
 A service that changes something a person must hear about (a booking assigned, a reminder
-missed, a review to give) adds a :class:`~assistant.care.models.Notification` in the same
+missed, a review to give) adds a :class:`~assistant.care.core.models.Notification` in the same
 transaction as the change. The care service later delivers pending rows through Rasa's
 ``trigger_intent`` and marks them; a crash between the two loses nothing.
 """
@@ -14,8 +14,8 @@ from typing import Any, Final, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.care.clock import require_aware, utcnow
-from assistant.care.models import Notification, Person, RelativeLink
+from assistant.care.core.clock import require_aware, utcnow
+from assistant.care.core.models import Notification, Person, RelativeLink
 
 MAX_ATTEMPTS: Final = 6
 """Deliveries tried before a notification is recorded as failed."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import assistant.care.columns
+import assistant.care.core.columns
 
 revision = '0005'
 down_revision = '0004'
@@ -29,8 +29,8 @@ def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table('escalations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('handoff_by', sa.String(length=120), nullable=True))
-        batch_op.add_column(sa.Column('handoff_at', assistant.care.columns.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('chat_alerted_at', assistant.care.columns.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('handoff_at', assistant.care.core.columns.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('chat_alerted_at', assistant.care.core.columns.UTCDateTime(), nullable=True))
         batch_op.create_index('ix_escalations_created_at', ['created_at'], unique=False)
     with op.batch_alter_table('coordinators', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False))

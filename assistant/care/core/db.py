@@ -12,8 +12,8 @@ from sqlalchemy.future import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from assistant.care.clock import Clock, utcnow
-from assistant.care.models import metadata
+from assistant.care.core.clock import Clock, utcnow
+from assistant.care.core.models import metadata
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

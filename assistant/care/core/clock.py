@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from assistant.care.errors import InvalidInput
+from assistant.care.core.errors import InvalidInput
 
 Clock = Callable[[], datetime]
 """A callable returning the current time as an aware datetime."""

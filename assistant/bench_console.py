@@ -133,7 +133,7 @@ def escalation_rows(
     are emergencies (priority 1), the rest follow :data:`BACKLOG_KINDS` with priorities 2-4 (a tenth
     of them raised or lowered by one, as coordinators do). References are unique.
     """
-    from assistant.care.bookings import new_reference
+    from assistant.care.bookings.bookings import new_reference
     from assistant.care.escalations import PREFIX
     from assistant.care.core.vocabulary import DEFAULT_ESCALATION_PRIORITY
 

@@ -49,7 +49,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.future import create_engine
 
 from assistant.bench import machine, percentile
-from assistant.care.bookings import KIND_PREFIX, REFERENCE_ALPHABET, slot_starts
+from assistant.care.bookings.bookings import KIND_PREFIX, REFERENCE_ALPHABET, slot_starts
 from assistant.care.core.db import Database
 from assistant.care.core.errors import CareError
 from assistant.care.homeservices import HomeServiceService, NoFreeSlot, TimeWindow

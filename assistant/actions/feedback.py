@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import care, entity_values, latest_intent, latest_text
 from assistant.actions.forms import PatientFormValidation
-from assistant.care.bookings import KIND_PREFIX
+from assistant.care.bookings.bookings import KIND_PREFIX
 from assistant.care.core.errors import CareError, NotFound
 from assistant.care.homeservices import SERVICE_WORDS, parse_rating
 from assistant.care.core.views import ComplaintView

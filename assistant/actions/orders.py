@@ -22,7 +22,7 @@ from assistant.actions.base import (
 )
 from assistant.actions.forms import PatientFormValidation
 from assistant.actions.meals import STATUS_WORDS, booking_when, match_words, say_when
-from assistant.care.bookings import KIND_PREFIX
+from assistant.care.bookings.bookings import KIND_PREFIX
 from assistant.care.core.errors import CareError
 from assistant.care.core.timeparse import TimeParseError, parse_when
 from assistant.care.core.views import BookingView, ProfileView

@@ -8,7 +8,7 @@ whose ``message`` can be shown to a senior.
 
 from __future__ import annotations
 
-from assistant.care.bookings import BookingService
+from assistant.care.bookings.bookings import BookingService
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.danger_checks import DangerCheckService
 from assistant.care.core.db import Database

@@ -173,7 +173,7 @@ class PeopleDirectory:
 
     def person_of_escalation(self, reference: str) -> Optional[int]:
         """Return the id of the person an escalation is about, if any (for a link)."""
-        from assistant.care.bookings import normalise_reference  # imports this module
+        from assistant.care.bookings.bookings import normalise_reference  # imports this module
 
         with self._db.reading() as session:
             row = session.execute(

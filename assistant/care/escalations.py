@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from assistant.care.core import audit
-from assistant.care.bookings import (
+from assistant.care.bookings.bookings import (
     add_with_unique_reference,
     new_reference,
     normalise_reference,

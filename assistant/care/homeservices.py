@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from assistant.care.core import audit
-from assistant.care.bookings import (
+from assistant.care.bookings.bookings import (
     KIND_PREFIX,
     SLOT_MINUTES,
     STATUS_WORDS,

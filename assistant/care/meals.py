@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from assistant.care.core import audit
-from assistant.care.bookings import (
+from assistant.care.bookings.bookings import (
     KIND_PREFIX,
     add_with_unique_reference,
     check_changeable,

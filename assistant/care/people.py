@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from assistant.care.core import audit
-from assistant.care.bookings import TRANSITIONS, transition
+from assistant.care.bookings.bookings import TRANSITIONS, transition
 from assistant.care.core.clock import zone
 from assistant.care.core.db import CareService
 from assistant.care.diets import normalise_dietary_needs

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.care.core import audit
-from assistant.care.bookings import add_with_unique_reference, new_reference
+from assistant.care.bookings.bookings import add_with_unique_reference, new_reference
 from assistant.care.core.errors import InvalidInput, InvalidTransition
 from assistant.care.escalations import open_escalation
 from assistant.care.core.models import (

@@ -14,7 +14,7 @@ from datetime import datetime, time
 from typing import Final, Optional
 from zoneinfo import ZoneInfo
 
-from assistant.care.bookings import ITEM_WORDS
+from assistant.care.bookings.bookings import ITEM_WORDS
 from assistant.care.core.clock import require_aware
 from assistant.care.core.errors import InvalidInput
 from assistant.care.scheduling import MAX_ADVANCE, local_words

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from assistant.care.bookings import SLOT_MINUTES, ceil_slot, floor_slot, slot_starts
+from assistant.care.bookings.bookings import SLOT_MINUTES, ceil_slot, floor_slot, slot_starts
 from assistant.care.core.clock import require_aware
 from assistant.care.hours import loads_hours
 from assistant.care.core.models import BookingSlot, Offering, Provider, ProviderDistrict

@@ -12,7 +12,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
-from assistant.care.bookings import STATUS_WORDS
+from assistant.care.bookings.bookings import STATUS_WORDS
 from assistant.care.core.errors import InvalidInput, InvalidTransition, Unavailable
 from assistant.care.core.vocabulary import (
     BOOKING_KINDS,

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.bookings: lifecycle, references, collisions."""
+"""Tests for assistant.care.bookings.bookings: lifecycle, references, collisions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from assistant.care import CareServices, meals
-from assistant.care.bookings import (
+from assistant.care.bookings.bookings import (
     REFERENCE_ALPHABET,
     TRANSITIONS,
     new_reference,

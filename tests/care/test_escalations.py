@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.bookings import REFERENCE_ALPHABET
+from assistant.care.bookings.bookings import REFERENCE_ALPHABET
 from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound
 from assistant.care.core.models import AuditLog, Notification
 

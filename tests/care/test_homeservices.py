@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from assistant.care import CareServices
-from assistant.care.bookings import REFERENCE_ALPHABET
+from assistant.care.bookings.bookings import REFERENCE_ALPHABET
 from assistant.care.core.errors import (
     InvalidInput,
     InvalidTransition,

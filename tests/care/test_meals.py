@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from assistant.care import CareServices
-from assistant.care.bookings import REFERENCE_ALPHABET
+from assistant.care.bookings.bookings import REFERENCE_ALPHABET
 from assistant.care.core.errors import (
     InvalidInput,
     InvalidTransition,

@@ -134,7 +134,7 @@ def escalation_rows(
     of them raised or lowered by one, as coordinators do). References are unique.
     """
     from assistant.care.bookings.bookings import new_reference
-    from assistant.care.escalations import PREFIX
+    from assistant.care.escalations.escalations import PREFIX
     from assistant.care.core.vocabulary import DEFAULT_ESCALATION_PRIORITY
 
     rng = random.Random(seed)
@@ -421,7 +421,7 @@ def time_emergencies(
     polling), and resolved once it arrived (or timed out).
     """
     from assistant.care.core.db import Database
-    from assistant.care.escalations import EscalationService
+    from assistant.care.escalations.escalations import EscalationService
 
     rng = random.Random(seed)
     databases = {name: Database(database_url) for name, (_, database_url) in streams.items()}

@@ -22,7 +22,7 @@ from assistant.care.core.errors import (
     NotRegistered,
     Unavailable,
 )
-from assistant.care.escalations import EscalationService
+from assistant.care.escalations.escalations import EscalationService
 from assistant.care.family import FamilyService
 from assistant.care.handoffs import HandoffService
 from assistant.care.homeservices import HomeServiceService

@@ -24,7 +24,7 @@ from assistant.care.core import audit
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput, NotAllowed, NotFound
-from assistant.care.escalations import find_escalation
+from assistant.care.escalations.escalations import find_escalation
 from assistant.care.core.models import Coordinator, EscalationNote
 from assistant.care.core.validation import MAX_NAME, MAX_TEXT, clean_text
 

@@ -151,7 +151,7 @@ class PeopleDirectory:
 
     def open_escalations(self, person_id: Union[int, str]) -> list[EscalationView]:
         """Return the person's unresolved escalations, most urgent first."""
-        from assistant.care.escalations import (  # imports this module
+        from assistant.care.escalations.escalations import (  # imports this module
             ACTIVE_STATUSES,
             escalation_view,
         )

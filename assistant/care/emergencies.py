@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from assistant.care.core import audit
 from assistant.care.core.db import CareService
 from assistant.care.core.errors import NotAllowed, NotRegistered
-from assistant.care.escalations import open_escalation
+from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import Escalation, Person
 from assistant.care.core.notifications import enqueue, relatives_of
 from assistant.care.people import acting_for, person_by_conversation

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from assistant.care.core import audit
 from assistant.care.core.db import CareService
 from assistant.care.core.errors import InvalidInput, InvalidTransition
-from assistant.care.escalations import (
+from assistant.care.escalations.escalations import (
     MESSAGE_INTENT,
     STARTED_INTENT,
     claim_in_session,

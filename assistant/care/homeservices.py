@@ -47,7 +47,7 @@ from assistant.care.bookings.bookings import (
 from assistant.care.core.clock import Clock, require_aware, utcnow, zone
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound, Unavailable
-from assistant.care.escalations import escalation_view, open_escalation
+from assistant.care.escalations.escalations import escalation_view, open_escalation
 from assistant.care.hours import describe_hours, loads_hours
 from assistant.care.core.models import (
     Booking,

@@ -22,7 +22,7 @@ from assistant.care.core import audit
 from assistant.care.core.clock import require_aware
 from assistant.care.core.db import CareService
 from assistant.care.core.errors import NotFound
-from assistant.care.escalations import open_escalation
+from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import Person, Reminder, ReminderDelivery, SeniorProfile
 from assistant.care.core.notifications import (
     MAX_ATTEMPTS,

@@ -40,7 +40,7 @@ from assistant.care.core import audit
 from assistant.care.core.clock import Clock, utcnow, zone
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput, NotFound
-from assistant.care.escalations import open_escalation
+from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import Person, Reminder, ReminderDelivery
 from assistant.care.core.notifications import enqueue_for_family
 from assistant.care.people import acting_for

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from assistant.care.core import audit
 from assistant.care.bookings.bookings import add_with_unique_reference, new_reference
 from assistant.care.core.errors import InvalidInput, InvalidTransition
-from assistant.care.escalations import open_escalation
+from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import (
     Booking,
     Complaint,

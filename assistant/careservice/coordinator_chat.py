@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import select
 
 from assistant.care.core.db import Database
-from assistant.care.escalations import ACTIVE_STATUSES
+from assistant.care.escalations.escalations import ACTIVE_STATUSES
 from assistant.care.core.models import Escalation
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from assistant.care.core import audit
 from assistant.care.core.clock import require_aware
 from assistant.care.core.db import CareService
 from assistant.care.core.errors import NotFound
-from assistant.care.escalations import open_escalation
+from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import Notification, Person
 from assistant.care.core.notifications import MAX_ATTEMPTS, retry_delay
 

@@ -4,7 +4,7 @@ Every page and API call needs a signed session cookie of an active coordinator a
 every form that changes something carries a CSRF token, every JSON call that changes
 something the same token in the ``X-CSRF-Token`` header (``GET /api/session`` tells it).
 The handlers stay thin: the work is done by the care domain
-(:class:`~assistant.care.escalations.EscalationService`,
+(:class:`~assistant.care.escalations.escalations.EscalationService`,
 :class:`~assistant.care.coordinators.CoordinatorService`, the registry, bookings, the people
 directory and the audit log reader), run in a thread pool so the database and argon2 never
 block the event loop. The escalation pages live here; the registry, bookings, people, audit
@@ -42,7 +42,7 @@ from assistant.care.core.errors import (
     NotAllowed,
     NotFound,
 )
-from assistant.care.escalations import EscalationService
+from assistant.care.escalations.escalations import EscalationService
 from assistant.care.core.views import EscalationView, format_price
 from assistant.console import (
     api_routes,

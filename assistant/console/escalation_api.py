@@ -16,7 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.care.core.errors import InvalidInput, NotAllowed
-from assistant.care.escalations import EscalationService
+from assistant.care.escalations.escalations import EscalationService
 from assistant.care.handoffs import HandoffService
 from assistant.console.kit import Kit, actor_name, api_json, json_body, only_fields
 

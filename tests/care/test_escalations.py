@@ -1,4 +1,4 @@
-"""Tests for assistant.care.escalations: priorities, queue, claim, resolve."""
+"""Tests for assistant.care.escalations.escalations: priorities, queue, claim, resolve."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from assistant.care.escalations import EscalationService
+from assistant.care.escalations.escalations import EscalationService
 from tests.browser import ARTIFACTS, chromium_page
 
 from .conftest import PASSWORD, Console, start_console

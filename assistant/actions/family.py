@@ -22,7 +22,7 @@ from assistant.actions.base import (
 )
 from assistant.actions.meals import say_when
 from assistant.care.core.errors import CareError, NotRegistered
-from assistant.care.invites import CODE_ALPHABET, CODE_LENGTH
+from assistant.care.people.invites import CODE_ALPHABET, CODE_LENGTH
 
 logger = logging.getLogger(__name__)
 

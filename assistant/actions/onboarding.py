@@ -20,7 +20,7 @@ from assistant.actions.base import (
     latest_intent,
 )
 from assistant.actions.forms import PatientFormValidation
-from assistant.care.diets import read_diets
+from assistant.care.people.diets import read_diets
 from assistant.care.core.errors import CareError
 from assistant.settings import load_settings
 

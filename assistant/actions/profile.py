@@ -17,7 +17,7 @@ from assistant.actions.base import (
     latest_text,
 )
 from assistant.actions.onboarding import match_district
-from assistant.care.diets import describe_diets, read_diets
+from assistant.care.people.diets import describe_diets, read_diets
 from assistant.care.core.errors import CareError
 from assistant.care.core.views import ProfileView
 

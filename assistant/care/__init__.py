@@ -23,12 +23,12 @@ from assistant.care.core.errors import (
     Unavailable,
 )
 from assistant.care.escalations.escalations import EscalationService
-from assistant.care.family import FamilyService
+from assistant.care.people.family import FamilyService
 from assistant.care.handoffs import HandoffService
 from assistant.care.homeservices import HomeServiceService
-from assistant.care.invites import InviteService
+from assistant.care.people.invites import InviteService
 from assistant.care.meals import MealService
-from assistant.care.people import PeopleService
+from assistant.care.people.people import PeopleService
 from assistant.care.registry import RegistryService
 from assistant.care.reminders import ReminderService
 from assistant.care.review_list import ReviewListService

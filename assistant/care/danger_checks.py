@@ -22,7 +22,7 @@ from assistant.care.core.db import CareService
 from assistant.care.emergencies import EmergencyRecord, record_emergency, who_would_be_alerted
 from assistant.care.core.models import DangerCheck
 from assistant.care.core.notifications import enqueue
-from assistant.care.people import person_by_conversation
+from assistant.care.people.people import person_by_conversation
 
 ANSWER_WITHIN: Final = timedelta(minutes=2)
 """How long the user has to answer before the full alarm is raised."""

@@ -19,7 +19,7 @@ from assistant.care.core.errors import NotAllowed, NotRegistered
 from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import Escalation, Person
 from assistant.care.core.notifications import enqueue, relatives_of
-from assistant.care.people import acting_for, person_by_conversation
+from assistant.care.people.people import acting_for, person_by_conversation
 
 ALERT_INTENT: Final = "EXTERNAL_emergency_alert"
 """Sent to relatives: entities senior_name, text, reference."""

@@ -58,7 +58,7 @@ from assistant.care.core.models import (
     SeniorProfile,
 )
 from assistant.care.core.notifications import enqueue, enqueue_for_family
-from assistant.care.people import acting_for
+from assistant.care.people.people import acting_for
 from assistant.care.reviews import (
     add_complaint,
     add_review,

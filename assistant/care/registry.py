@@ -12,7 +12,7 @@ from sqlalchemy.sql import Select
 from assistant.care.core import audit
 from assistant.care.core.clock import require_aware, utcnow, zone
 from assistant.care.core.db import Database
-from assistant.care.diets import normalise_dietary_needs
+from assistant.care.people.diets import normalise_dietary_needs
 from assistant.care.core.errors import InvalidInput, NotFound
 from assistant.care.hours import (
     Hours,

@@ -43,7 +43,7 @@ from assistant.care.core.errors import InvalidInput, NotFound
 from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import Person, Reminder, ReminderDelivery
 from assistant.care.core.notifications import enqueue_for_family
-from assistant.care.people import acting_for
+from assistant.care.people.people import acting_for
 from assistant.care.reminder_delivery import (
     LATE_NOTE_AFTER,
     MAX_CATCH_UP_STEPS,

@@ -17,7 +17,7 @@ from assistant.actions.family import (
     ActionRemoveRelative,
 )
 from assistant.care import CareServices
-from assistant.care.invites import MAX_WRONG_CODES
+from assistant.care.people.invites import MAX_WRONG_CODES
 
 from .conftest import make_tracker, register, responses, slot_events
 

@@ -1,10 +1,10 @@
-"""Tests for assistant.care.diets."""
+"""Tests for assistant.care.people.diets."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.care.diets import normalise_dietary_needs
+from assistant.care.people.diets import normalise_dietary_needs
 from assistant.care.core.errors import InvalidInput
 
 

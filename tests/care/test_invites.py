@@ -1,4 +1,4 @@
-"""Tests for family linking by invite code (assistant.care.invites) and the family list (care.family)."""
+"""Tests for family linking by invite code (assistant.care.people.invites) and the family list (care.family)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from assistant.care import CareServices
 from assistant.care.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, NotRegistered
-from assistant.care.invites import CODE_ALPHABET, MAX_WRONG_CODES, normalise_code
+from assistant.care.people.invites import CODE_ALPHABET, MAX_WRONG_CODES, normalise_code
 from assistant.care.core.models import AuditLog, FamilyInvite, Notification, Person
 
 from .helpers import FakeClock, add_meal_provider, register

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.people: registration, consent, profiles."""
+"""Tests for assistant.care.people.people: registration, consent, profiles."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from assistant.care.core import audit
 from assistant.care.core.db import CareService
 from assistant.care.core.errors import NotAllowed, NotFound, NotRegistered
-from assistant.care.invites import UNLINKED_INTENT
+from assistant.care.people.invites import UNLINKED_INTENT
 from assistant.care.core.models import Person, RelativeLink
 from assistant.care.core.notifications import enqueue, relatives_of
-from assistant.care.people import (
+from assistant.care.people.people import (
     acting_for,
     person_by_conversation,
     profile_view,

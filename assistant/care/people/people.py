@@ -13,7 +13,7 @@ from assistant.care.core import audit
 from assistant.care.bookings.bookings import TRANSITIONS, transition
 from assistant.care.core.clock import zone
 from assistant.care.core.db import CareService
-from assistant.care.diets import normalise_dietary_needs
+from assistant.care.people.diets import normalise_dietary_needs
 from assistant.care.core.errors import InvalidInput, NotAllowed, NotRegistered
 from assistant.care.core.models import (
     Booking,

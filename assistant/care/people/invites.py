@@ -25,7 +25,7 @@ from assistant.care.core.db import CareService
 from assistant.care.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from assistant.care.core.models import AuditLog, FamilyInvite, Person, RelativeLink
 from assistant.care.core.notifications import enqueue
-from assistant.care.people import (
+from assistant.care.people.people import (
     link_in_session,
     person_by_conversation,
     require_senior,

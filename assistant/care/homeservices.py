@@ -59,7 +59,7 @@ from assistant.care.core.models import (
 )
 from assistant.care.core.notifications import enqueue, enqueue_for_family
 from assistant.care.people.people import acting_for
-from assistant.care.reviews import (
+from assistant.care.reviews.reviews import (
     add_complaint,
     add_review,
     complaint_view,

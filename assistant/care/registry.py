@@ -23,7 +23,7 @@ from assistant.care.hours import (
     validate_hours,
 )
 from assistant.care.core.models import Dish, DishTag, Offering, Provider, ProviderDistrict
-from assistant.care.reviews import recompute
+from assistant.care.reviews.reviews import recompute
 from assistant.care.scheduling import DEFAULT_TIMEZONE, provider_open
 from assistant.care.core.validation import (
     MAX_NAME,

@@ -13,7 +13,7 @@ from assistant.care.core.errors import InvalidInput
 from assistant.care.hours import parse_hours_text
 from assistant.care.core.models import Provider
 from assistant.care.registry import create_dish, create_offering, create_provider
-from assistant.care.reviews import recompute_all
+from assistant.care.reviews.reviews import recompute_all
 from assistant.care.core.validation import parse_price
 from assistant.care.core.vocabulary import MEAL_PROVIDER_KIND
 
@@ -29,7 +29,7 @@ OFFERING_KEYS: Final = frozenset({"mode", "name", "price", "duration", "descript
 def load_demo_data(db: Database, path: Optional[Path] = None) -> dict[str, int]:
     """Fill an empty registry with the demo providers, dishes and offerings.
 
-    Each provider's score (:mod:`assistant.care.reviews`) is computed as it is
+    Each provider's score (:mod:`assistant.care.reviews.reviews`) is computed as it is
     created. When any provider exists nothing is loaded, so it is safe to call at
     every start; only the scores are recomputed (which fills them in for a
     registry loaded before scores existed).

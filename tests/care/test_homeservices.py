@@ -1,4 +1,4 @@
-"""Tests for assistant.care.homeservices and assistant.care.reviews."""
+"""Tests for assistant.care.homeservices and assistant.care.reviews.reviews."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from assistant.care.core.models import (
     Person,
     Provider,
 )
-from assistant.care.reviews import (
+from assistant.care.reviews.reviews import (
     FLAG_THRESHOLD,
     bayesian_score,
     parse_rating,

@@ -177,7 +177,7 @@ class Provider(Base):
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     # ``rating``/``rating_count`` above are carried over from the provider's previous listing;
-    # ``score`` is recomputed from them and our own verified reviews (see assistant.care.reviews).
+    # ``score`` is recomputed from them and our own verified reviews (see assistant.care.reviews.reviews).
     score: Mapped[float] = Column(Float, nullable=False, default=0.0, server_default="0")
     review_count: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
     complaint_count: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")

@@ -53,7 +53,7 @@ from assistant.care.bookings.bookings import KIND_PREFIX, REFERENCE_ALPHABET, sl
 from assistant.care.core.db import Database
 from assistant.care.core.errors import CareError
 from assistant.care.homeservices import HomeServiceService, NoFreeSlot, TimeWindow
-from assistant.care.hours import dumps_hours, parse_hours_text
+from assistant.care.registry.hours import dumps_hours, parse_hours_text
 from assistant.care.core.models import (
     Booking,
     BookingSlot,

@@ -31,7 +31,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_db_seed(args: argparse.Namespace) -> int:
     """Load the demo registry (does nothing when providers exist)."""
-    from assistant.care.seed import load_demo_data
+    from assistant.care.registry.seed import load_demo_data
 
     counts = load_demo_data(_database())
     print("Demo data: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "already loaded"))
@@ -40,7 +40,7 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
 
 def cmd_db_import(args: argparse.Namespace) -> int:
     """Import providers from a CSV file."""
-    from assistant.care.csv_import import import_providers_csv
+    from assistant.care.registry.csv_import import import_providers_csv
 
     report = import_providers_csv(_database(), Path(args.path))
     print(report)

@@ -240,7 +240,7 @@ def seeded_settings(state: Path, **overrides: object) -> Settings:
     from dataclasses import replace
 
     from assistant.care.core.db import Database
-    from assistant.care.seed import load_demo_data
+    from assistant.care.registry.seed import load_demo_data
     from assistant.settings import load_settings
 
     url = f"sqlite:///{state / 'care.db'}"

@@ -48,7 +48,7 @@ from assistant.care.core.clock import Clock, require_aware, utcnow, zone
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound, Unavailable
 from assistant.care.escalations.escalations import escalation_view, open_escalation
-from assistant.care.hours import describe_hours, loads_hours
+from assistant.care.registry.hours import describe_hours, loads_hours
 from assistant.care.core.models import (
     Booking,
     BookingSlot,
@@ -66,7 +66,7 @@ from assistant.care.reviews.reviews import (
     parse_rating,
     review_view,
 )
-from assistant.care.scheduling import (
+from assistant.care.registry.scheduling import (
     DEFAULT_TIMEZONE,
     check_lead_time,
     local_words,

@@ -22,11 +22,11 @@ from assistant.care.bookings.bookings import (
 from assistant.care.core.clock import Clock, require_aware, utcnow, zone
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput, NotFound, Unavailable
-from assistant.care.hours import describe_hours, loads_hours, open_at_time
+from assistant.care.registry.hours import describe_hours, loads_hours, open_at_time
 from assistant.care.core.models import Booking, Dish, Offering, Person, SeniorProfile
 from assistant.care.people.people import acting_for, require_actor
 from assistant.care.recurrence import clean_days, format_recurrence, parse_recurrence
-from assistant.care.scheduling import (
+from assistant.care.registry.scheduling import (
     DEFAULT_TIMEZONE,
     MAX_ADVANCE,
     check_lead_time,

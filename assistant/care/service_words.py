@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from assistant.care.bookings.bookings import ITEM_WORDS
 from assistant.care.core.clock import require_aware
 from assistant.care.core.errors import InvalidInput
-from assistant.care.scheduling import MAX_ADVANCE, local_words
+from assistant.care.registry.scheduling import MAX_ADVANCE, local_words
 from assistant.care.core.timeparse import TimeParseError, When, parse_when
 from assistant.care.core.vocabulary import HOME_SERVICE_KINDS
 

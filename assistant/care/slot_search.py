@@ -26,9 +26,9 @@ from sqlalchemy.sql import Select
 
 from assistant.care.bookings.bookings import SLOT_MINUTES, ceil_slot, floor_slot, slot_starts
 from assistant.care.core.clock import require_aware
-from assistant.care.hours import loads_hours
+from assistant.care.registry.hours import loads_hours
 from assistant.care.core.models import BookingSlot, Offering, Provider, ProviderDistrict
-from assistant.care.scheduling import MAX_ADVANCE
+from assistant.care.registry.scheduling import MAX_ADVANCE
 from assistant.care.service_words import TimeWindow
 from assistant.care.core.views import ServiceOption
 
@@ -262,7 +262,7 @@ class SlotSearch:
         """Return active, unflagged providers of ``kind`` serving ``district``, with offerings to try.
 
         Two statements whatever the size of the registry: the registry's spellings of the
-        district (compared in any letter case, as :func:`~assistant.care.scheduling.serves`
+        district (compared in any letter case, as :func:`~assistant.care.registry.scheduling.serves`
         does), then the providers with their active offerings, filtered in SQL.
         """
         wanted = district.casefold()

@@ -1,6 +1,6 @@
 """Registry pages: search providers, add one, look at and edit one, import a CSV file.
 
-Validation lives in :mod:`assistant.care.registry`; these handlers turn the form into the
+Validation lives in :mod:`assistant.care.registry.registry`; these handlers turn the form into the
 domain's fields, and show a refusal next to the form with what was typed kept.
 """
 
@@ -16,7 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 
 from assistant.care.core import audit
-from assistant.care.csv_import import COLUMNS, ImportReport, import_providers_csv
+from assistant.care.registry.csv_import import COLUMNS, ImportReport, import_providers_csv
 from assistant.care.core.errors import InvalidInput
 from assistant.care.core.views import ProviderRecord
 from assistant.care.core.vocabulary import PROVIDER_KINDS

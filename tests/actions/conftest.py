@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant.actions import base
 from assistant.care import CareServices
 from assistant.care.core.db import Database
-from assistant.care.seed import load_demo_data
+from assistant.care.registry.seed import load_demo_data
 from assistant.settings import PROJECT_ROOT
 
 NOW = datetime(2026, 11, 26, 10, 15, tzinfo=timezone.utc)

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.care import CareServices
 from assistant.care.core.db import Database
-from assistant.care.seed import load_demo_data
+from assistant.care.registry.seed import load_demo_data
 
 from .helpers import MONDAY_9AM, FakeClock
 

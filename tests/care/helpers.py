@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional, Sequence
 
 from assistant.care import CareServices
-from assistant.care.hours import parse_hours_text
+from assistant.care.registry.hours import parse_hours_text
 from assistant.care.core.views import ProfileView
 
 MONDAY_9AM = datetime(2025, 12, 1, 9, 0, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.csv_import."""
+"""Tests for assistant.care.registry.csv_import."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.csv_import import COLUMNS, import_providers_csv
+from assistant.care.registry.csv_import import COLUMNS, import_providers_csv
 from assistant.care.core.errors import InvalidInput
 from assistant.care.core.models import Offering, Provider
 

@@ -45,7 +45,7 @@ from assistant.care.reviews.reviews import (
     parse_rating,
     recompute_all,
 )
-from assistant.care.seed import load_demo_data
+from assistant.care.registry.seed import load_demo_data
 from assistant.care.core.timeparse import parse_when
 
 from .helpers import MONDAY_9AM, FakeClock, add_home_provider, at, register

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.hours."""
+"""Tests for assistant.care.registry.hours."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, time
 import pytest
 
 from assistant.care.core.errors import InvalidInput
-from assistant.care.hours import (
+from assistant.care.registry.hours import (
     describe_hours,
     dumps_hours,
     is_open,

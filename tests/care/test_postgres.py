@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from assistant.care import CareServices
 from assistant.care.core.db import Database
 from assistant.care.core.models import metadata
-from assistant.care.seed import load_demo_data
+from assistant.care.registry.seed import load_demo_data
 
 from .helpers import MONDAY_9AM, FakeClock, at, register
 

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.registry: finding meals and providers."""
+"""Tests for assistant.care.registry.registry: finding meals and providers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from assistant.care import CareServices
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput
-from assistant.care.hours import parse_hours_text
-from assistant.care.registry import RegistryService
+from assistant.care.registry.hours import parse_hours_text
+from assistant.care.registry.registry import RegistryService
 
 from .helpers import add_meal_provider, at
 

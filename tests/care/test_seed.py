@@ -1,4 +1,4 @@
-"""Tests for assistant.care.seed: the demo registry."""
+"""Tests for assistant.care.registry.seed: the demo registry."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 from assistant.care import CareServices
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput
-from assistant.care.hours import loads_hours
+from assistant.care.registry.hours import loads_hours
 from assistant.care.core.models import Dish, Offering, Provider
-from assistant.care.seed import load_demo_data
+from assistant.care.registry.seed import load_demo_data
 from assistant.care.core.vocabulary import HOME_SERVICE_KINDS
 
 DISTRICTS = {"Riverside", "Old Town", "Hillcrest", "Parkview"}

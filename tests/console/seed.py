@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from assistant.care import CareServices
-from assistant.care.hours import parse_hours_text
+from assistant.care.registry.hours import parse_hours_text
 from assistant.care.core.views import BookingView
 
 

@@ -93,7 +93,7 @@ def test_coordinator_sees_a_new_emergency_live_and_handles_it(live: Console, pag
 def test_coordinator_verifies_a_provider_from_the_navigation(live: Console, page) -> None:
     from playwright.sync_api import expect
 
-    from assistant.care.hours import parse_hours_text
+    from assistant.care.registry.hours import parse_hours_text
 
     provider = live.care.registry.add_provider(
         "Browser <b>Broom</b>", "cleaning", ["Riverside"], opening_hours=parse_hours_text("mon-fri 08:00-18:00"),

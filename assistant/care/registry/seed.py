@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 
 from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput
-from assistant.care.hours import parse_hours_text
+from assistant.care.registry.hours import parse_hours_text
 from assistant.care.core.models import Provider
-from assistant.care.registry import create_dish, create_offering, create_provider
+from assistant.care.registry.registry import create_dish, create_offering, create_provider
 from assistant.care.reviews.reviews import recompute_all
 from assistant.care.core.validation import parse_price
 from assistant.care.core.vocabulary import MEAL_PROVIDER_KIND
 
-DEMO_FILE: Final = Path(__file__).resolve().parents[2] / "data" / "registry" / "demo_providers.yaml"
+DEMO_FILE: Final = Path(__file__).resolve().parents[3] / "data" / "registry" / "demo_providers.yaml"
 ACTOR: Final = "seed"
 PROVIDER_KEYS: Final = frozenset(
     {"name", "kind", "districts", "phone", "verified", "rating", "rating_count", "hours", "dishes", "offerings"}

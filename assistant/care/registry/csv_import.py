@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from assistant.care.core.db import Database
 from assistant.care.core.errors import CareError, InvalidInput
-from assistant.care.hours import Hours, parse_hours_text
+from assistant.care.registry.hours import Hours, parse_hours_text
 from assistant.care.core.models import Offering, Provider
-from assistant.care.registry import (
+from assistant.care.registry.registry import (
     create_offering,
     create_provider,
     update_offering,

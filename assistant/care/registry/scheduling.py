@@ -7,7 +7,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from assistant.care.core.errors import InvalidInput, Unavailable
-from assistant.care.hours import describe_hours, is_open, loads_hours
+from assistant.care.registry.hours import describe_hours, is_open, loads_hours
 from assistant.care.core.models import Provider
 
 DEFAULT_TIMEZONE: Final = "Europe/London"

@@ -14,7 +14,7 @@ from assistant.care.core.clock import require_aware, utcnow, zone
 from assistant.care.core.db import Database
 from assistant.care.people.diets import normalise_dietary_needs
 from assistant.care.core.errors import InvalidInput, NotFound
-from assistant.care.hours import (
+from assistant.care.registry.hours import (
     Hours,
     describe_hours,
     dumps_hours,
@@ -24,7 +24,7 @@ from assistant.care.hours import (
 )
 from assistant.care.core.models import Dish, DishTag, Offering, Provider, ProviderDistrict
 from assistant.care.reviews.reviews import recompute
-from assistant.care.scheduling import DEFAULT_TIMEZONE, provider_open
+from assistant.care.registry.scheduling import DEFAULT_TIMEZONE, provider_open
 from assistant.care.core.validation import (
     MAX_NAME,
     MAX_TEXT,

@@ -127,7 +127,7 @@ def add_daily_reminders(db: Any, senior_ids: Sequence[int], times: Sequence[dtim
     from sqlalchemy import insert
 
     from assistant.care.core.models import Reminder
-    from assistant.care.schedules import Schedule
+    from assistant.care.reminders.schedules import Schedule
 
     schedules: dict[dtime, tuple[str, datetime]] = {}
     rows = []

@@ -22,7 +22,7 @@ from assistant.actions.base import (
 )
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.core.errors import CareError, InvalidInput
-from assistant.care.reminders import ReminderView
+from assistant.care.reminders.reminders import ReminderView
 from assistant.settings import load_settings
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from assistant.care.people.invites import InviteService
 from assistant.care.meals import MealService
 from assistant.care.people.people import PeopleService
 from assistant.care.registry.registry import RegistryService
-from assistant.care.reminders import ReminderService
+from assistant.care.reminders.reminders import ReminderService
 from assistant.care.review_list import ReviewListService
 from assistant.care.registry.scheduling import DEFAULT_TIMEZONE
 

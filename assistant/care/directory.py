@@ -17,7 +17,7 @@ from assistant.care.core.models import (
     ReminderDelivery,
     SeniorProfile,
 )
-from assistant.care.reminder_views import (
+from assistant.care.reminders.reminder_views import (
     DeliveryView,
     ReminderView,
     delivery_view,

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import requests
 
-from assistant.care.reminders import DeliveryView
+from assistant.care.reminders.reminders import DeliveryView
 
 REMINDER_INTENT: Final = "EXTERNAL_reminder"
 """Entities: delivery_id, title, dose, kind, due_note, location, due_time."""

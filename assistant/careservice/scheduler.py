@@ -30,8 +30,8 @@ from assistant.care.core import lock
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.danger_checks import DangerCheckService
 from assistant.care.core.db import Database
-from assistant.care.reminder_delivery import retry_when_busy
-from assistant.care.reminders import DeliveryView, ReminderService
+from assistant.care.reminders.reminder_delivery import retry_when_busy
+from assistant.care.reminders.reminders import DeliveryView, ReminderService
 from assistant.careservice.coordinator_chat import CoordinatorChat
 from assistant.careservice.delivery import DeliveryError, RasaDelivery
 from assistant.careservice.emergency_sweep import EmergencySweep

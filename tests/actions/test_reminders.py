@@ -32,7 +32,7 @@ from assistant.actions.reminders import (
 )
 from assistant.care import CareServices
 from assistant.care.core.models import Escalation, ReminderDelivery
-from assistant.care.reminders import DeliveryView
+from assistant.care.reminders.reminders import DeliveryView
 from assistant.careservice.delivery import reminder_entities
 
 from .conftest import make_tracker, register, responses, slot_events

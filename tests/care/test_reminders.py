@@ -1,4 +1,4 @@
-"""Tests for assistant.care.reminders: schedules, the conversation side and the scheduler side."""
+"""Tests for assistant.care.reminders.reminders: schedules, the conversation side and the scheduler side."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from assistant.care.core.models import (
     ReminderDelivery,
 )
 from assistant.care.core.notifications import MAX_ATTEMPTS
-from assistant.care.reminders import (
+from assistant.care.reminders.reminders import (
     ACKNOWLEDGED_INTENT,
     CHECKIN_ALERT_INTENT,
     MISSED_INTENT,
@@ -742,7 +742,7 @@ _RACER = textwrap.dedent(
     import sys, time
     from datetime import datetime, timedelta, timezone
     from assistant.care.core.db import Database
-    from assistant.care.reminders import ReminderService
+    from assistant.care.reminders.reminders import ReminderService
 
     service = ReminderService(Database(sys.argv[1]))
     time.sleep(max(0.0, float(sys.argv[2]) - time.time()))

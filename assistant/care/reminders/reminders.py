@@ -20,9 +20,9 @@ when two processes look at the same reminder. A delivery moves through::
 
 Everything is in the tables, so a restarted scheduler carries on where the last one stopped.
 
-Schedules live in :mod:`assistant.care.schedules`, the frozen views in
-:mod:`assistant.care.reminder_views` and the scheduler side in
-:mod:`assistant.care.reminder_delivery`; their public names are re-exported here.
+Schedules live in :mod:`assistant.care.reminders.schedules`, the frozen views in
+:mod:`assistant.care.reminders.reminder_views` and the scheduler side in
+:mod:`assistant.care.reminders.reminder_delivery`; their public names are re-exported here.
 """
 from __future__ import annotations
 
@@ -44,14 +44,14 @@ from assistant.care.escalations.escalations import open_escalation
 from assistant.care.core.models import Person, Reminder, ReminderDelivery
 from assistant.care.core.notifications import enqueue_for_family
 from assistant.care.people.people import acting_for
-from assistant.care.reminder_delivery import (
+from assistant.care.reminders.reminder_delivery import (
     LATE_NOTE_AFTER,
     MAX_CATCH_UP_STEPS,
     MISSED_INTENT,
     SECOND_WINDOW_MINUTES,
     ReminderDeliveries,
 )
-from assistant.care.reminder_views import (
+from assistant.care.reminders.reminder_views import (
     CheckinAnswer,
     DeliveryView,
     ReminderView,
@@ -61,7 +61,7 @@ from assistant.care.reminder_views import (
     reminder_view,
     senior_name,
 )
-from assistant.care.schedules import (
+from assistant.care.reminders.schedules import (
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
     MONTH_NAMES,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from assistant.care.core.models import Person, Reminder, ReminderDelivery
-from assistant.care.schedules import Schedule, day_words
+from assistant.care.reminders.schedules import Schedule, day_words
 from assistant.care.core.timeparse import When, describe
 
 

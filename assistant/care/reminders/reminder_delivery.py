@@ -1,6 +1,6 @@
 """The scheduler side of reminders: due times become deliveries, which are sent, retried and escalated.
 
-Used by the care service's one scheduler process through :class:`~assistant.care.reminders.ReminderService`.
+Used by the care service's one scheduler process through :class:`~assistant.care.reminders.reminders.ReminderService`.
 Each due time of a reminder becomes one :class:`~assistant.care.core.models.ReminderDelivery` row;
 the unique ``(reminder_id, due_at)`` constraint means a due time is delivered at most once, even
 when two processes look at the same reminder. Unconfirmed deliveries go to the linked relatives
@@ -30,7 +30,7 @@ from assistant.care.core.notifications import (
     relatives_of,
     retry_delay,
 )
-from assistant.care.reminder_views import (
+from assistant.care.reminders.reminder_views import (
     DeliveryView,
     delivery_view,
     due_words,
@@ -38,7 +38,7 @@ from assistant.care.reminder_views import (
     local_time,
     senior_name,
 )
-from assistant.care.schedules import Schedule, join_words
+from assistant.care.reminders.schedules import Schedule, join_words
 
 SECOND_WINDOW_MINUTES: Final = 30
 """Used for the coordinators' step when the reminder itself has no escalation time."""

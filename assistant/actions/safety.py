@@ -1,6 +1,6 @@
 """Emergencies: answered at once with the emergency number, and recorded at top priority.
 
-A *possible* emergency (:mod:`assistant.care.alarm_tiers`) is asked about first: Rasa itself gives
+A *possible* emergency (:mod:`assistant.care.safety.alarm_tiers`) is asked about first: Rasa itself gives
 the number and asks "are you hurt or in danger right now?" (``utter_danger_check``);
 ``action_danger_check`` records the question, so that silence raises the alarm after two minutes.
 "Yes" is the ``emergency`` intent (the full alarm, about the message that was asked about); "no"
@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import care, entity_values, latest_text
 from assistant.actions.clarify import PERSON, did_you_mean_buttons
-from assistant.care.safety import emergency_sign
+from assistant.care.safety.safety import emergency_sign
 from assistant.settings import load_settings
 
 logger = logging.getLogger(__name__)

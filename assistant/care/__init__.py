@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from assistant.care.bookings.bookings import BookingService
 from assistant.care.core.clock import Clock, utcnow
-from assistant.care.danger_checks import DangerCheckService
+from assistant.care.safety.danger_checks import DangerCheckService
 from assistant.care.core.db import Database
-from assistant.care.emergencies import EmergencyService
+from assistant.care.safety.emergencies import EmergencyService
 from assistant.care.core.errors import (
     CareError,
     InvalidInput,

@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from assistant.care.core.clock import Clock, utcnow
-from assistant.care.danger_checks import DangerCheckService
-from assistant.care.emergencies import EmergencyService
+from assistant.care.safety.danger_checks import DangerCheckService
+from assistant.care.safety.emergencies import EmergencyService
 from assistant.care.review_list import ReviewListService
 
 log = logging.getLogger("assistant.careservice.emergency_sweep")

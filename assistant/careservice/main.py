@@ -85,9 +85,9 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     """Run until ``stop`` is set (by SIGTERM/SIGINT when not given); return the exit code."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from assistant.care.danger_checks import DangerCheckService
+    from assistant.care.safety.danger_checks import DangerCheckService
     from assistant.care.core.db import Database
-    from assistant.care.emergencies import EmergencyService
+    from assistant.care.safety.emergencies import EmergencyService
     from assistant.care.core.lock import ServiceLockHeld
     from assistant.care.review_list import ReviewListService
     from assistant.careservice.delivery import RasaDelivery

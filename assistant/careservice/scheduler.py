@@ -28,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from assistant.care.core import lock
 from assistant.care.core.clock import Clock, utcnow
-from assistant.care.danger_checks import DangerCheckService
+from assistant.care.safety.danger_checks import DangerCheckService
 from assistant.care.core.db import Database
 from assistant.care.reminders.reminder_delivery import retry_when_busy
 from assistant.care.reminders.reminders import DeliveryView, ReminderService

@@ -1,6 +1,6 @@
 """A Rasa NLU component that decides, last in the pipeline, whether a message is an emergency.
 
-Two tiers (:mod:`assistant.care.alarm_tiers`): a *definite* emergency becomes the ``emergency``
+Two tiers (:mod:`assistant.care.safety.alarm_tiers`): a *definite* emergency becomes the ``emergency``
 intent (the full alarm at once); a *possible* one becomes ``possible_emergency`` (the number, and
 "are you hurt or in danger right now?"); a classifier guess of ``emergency`` that is neither gives
 way to its next guess, or to ``nlu_fallback`` when that is unsure.
@@ -31,7 +31,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from assistant.care.alarm_tiers import DEFINITE, POSSIBLE, alarm_tier
+from assistant.care.safety.alarm_tiers import DEFINITE, POSSIBLE, alarm_tier
 from assistant.settings import load_settings
 
 NUMBER_ENTITY = "emergency_number"

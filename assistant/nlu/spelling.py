@@ -24,7 +24,7 @@ from typing import Final, Iterable, Mapping
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
-from assistant.care.fuzzy_words import common_words, dictionary_words, is_english
+from assistant.care.safety.fuzzy_words import common_words, dictionary_words, is_english
 
 MIN_LENGTH: Final = 4
 _WORD: Final = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)?")

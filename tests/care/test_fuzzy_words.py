@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.care.fuzzy_words import correct, correct_word, sound_key
-from assistant.care.safety import emergency_sign
+from assistant.care.safety.fuzzy_words import correct, correct_word, sound_key
+from assistant.care.safety.safety import emergency_sign
 
 
 @pytest.mark.parametrize(("typed", "meant"), [

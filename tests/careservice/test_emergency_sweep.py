@@ -10,7 +10,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.emergencies import EmergencyService
+from assistant.care.safety.emergencies import EmergencyService
 from assistant.care.core.models import Escalation, Notification
 from assistant.careservice.emergency_sweep import EmergencySweep
 from tests.care.helpers import FakeClock, register

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from assistant.care.alarm_tiers import DEFINITE, NONE, POSSIBLE, alarm_tier
-from assistant.care.safety import describes_not_now
+from assistant.care.safety.alarm_tiers import DEFINITE, NONE, POSSIBLE, alarm_tier
+from assistant.care.safety.safety import describes_not_now
 from assistant.nlu.safety_net import EmergencySafetyNet
 from rasa.shared.nlu.training_data.message import Message
 

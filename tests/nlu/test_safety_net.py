@@ -10,7 +10,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from assistant.care.safety import SIGNS, emergency_sign, emergency_signs, normalise
+from assistant.care.safety.safety import SIGNS, emergency_sign, emergency_signs, normalise
 from assistant.nlu.safety_net import EmergencySafetyNet
 from assistant.settings import PROJECT_ROOT
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from assistant.care.core import audit
 from assistant.care.core.db import CareService
-from assistant.care.emergencies import EmergencyRecord, record_emergency, who_would_be_alerted
+from assistant.care.safety.emergencies import EmergencyRecord, record_emergency, who_would_be_alerted
 from assistant.care.core.models import DangerCheck
 from assistant.care.core.notifications import enqueue
 from assistant.care.people.people import person_by_conversation

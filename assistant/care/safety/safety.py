@@ -14,7 +14,7 @@ How a message is read:
    three years ago") is history, and a fall followed by "but I'm fine" is over: neither is an emergency.
 4. If nothing matched and the message had stretched letters ("heeelp im fallllen"), it is read once
    more with every doubled letter made single; then, if it has misspelled emergency words ("smoak",
-   "fiyer"), once more with them spelled as usual (:mod:`assistant.care.fuzzy_words`).
+   "fiyer"), once more with them spelled as usual (:mod:`assistant.care.safety.fuzzy_words`).
 
 Measured on the phrase sets in ``tests/nlu/`` (see ``tests/nlu/test_safety_net.py``) and timed by
 ``python -m assistant.bench_safety``.
@@ -26,7 +26,7 @@ import re
 import unicodedata
 from typing import Final, Iterator, Optional
 
-from assistant.care.fuzzy_words import correct
+from assistant.care.safety.fuzzy_words import correct
 
 MAX_CHARS: Final = 5000
 """Only the start of a message is read (Telegram messages are at most 4096 characters)."""
@@ -384,7 +384,7 @@ WEAK_SIGNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     )),
 )
 """Words that may mean an emergency and may not ("diabetic and shaky", "mum hasn't come home"):
-never the full alarm by themselves, always the question (:mod:`assistant.care.alarm_tiers`)."""
+never the full alarm by themselves, always the question (:mod:`assistant.care.safety.alarm_tiers`)."""
 
 
 def possible_sign(text: str) -> Optional[str]:
@@ -554,7 +554,7 @@ NOT_NOW: Final = _compile(
 )
 """Past, hypothetical, informational and purchase mentions: "a fall years ago", "what are the signs of a
 stroke", "if I fall", "the boiler is due its service", "buy an alarm pendant". Such a message is not
-an emergency now: at most the *possible* tier asks (see :mod:`assistant.care.alarm_tiers`)."""
+an emergency now: at most the *possible* tier asks (see :mod:`assistant.care.safety.alarm_tiers`)."""
 
 
 def describes_not_now(text: str) -> bool:

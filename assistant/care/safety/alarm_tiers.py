@@ -1,14 +1,14 @@
 """Two tiers of emergency: *definite* raises the full alarm at once, *possible* first asks.
 
-A message is a **definite** emergency when the safety net's rules (:mod:`assistant.care.safety`) see
+A message is a **definite** emergency when the safety net's rules (:mod:`assistant.care.safety.safety`) see
 one happening now, or when the classifier is sure of ``emergency`` and nothing says "not now". It is a
 **possible** emergency when the classifier gives ``emergency`` a real chance among its top guesses,
 or when the message places its emergency words in the past, in a question of information, a
-possibility or a purchase (:func:`~assistant.care.safety.describes_not_now`), or uses them in an
+possibility or a purchase (:func:`~assistant.care.safety.safety.describes_not_now`), or uses them in an
 ordinary phrase ("fell asleep"), but the classifier still leans strongly towards an emergency; and
-whenever the rules see a weak sign (:data:`~assistant.care.safety.WEAK_SIGNS`: "diabetic and shaky",
+whenever the rules see a weak sign (:data:`~assistant.care.safety.safety.WEAK_SIGNS`: "diabetic and shaky",
 "mum hasn't come home") and nothing says "not now": then the user gets the emergency number and is asked
-"Are you hurt or in danger right now?" (:mod:`assistant.care.danger_checks`).
+"Are you hurt or in danger right now?" (:mod:`assistant.care.safety.danger_checks`).
 
 Thresholds were chosen on our own phrase sets and the NLU-Evaluation-Data, never on the blind set;
 ``benchmarks/nlu.py`` reports what each tier does on the blind emergencies.
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Iterable, Mapping, Optional
 
-from assistant.care.safety import describes_not_now, emergency_sign, possible_sign, uses_innocent_phrase
+from assistant.care.safety.safety import describes_not_now, emergency_sign, possible_sign, uses_innocent_phrase
 
 DEFINITE: Final = "definite"
 POSSIBLE: Final = "possible"

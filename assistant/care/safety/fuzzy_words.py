@@ -48,7 +48,7 @@ EMERGENCY_WORDS: Final[tuple[str, ...]] = (
     "breaking", "hitting", "attacked", "threatening", "help", "dying", "suicide", "myself", "properly",
     "everywhere", "allergic", "swelling", "swollen", "throat", "tongue",
 )
-"""The words the patterns of :mod:`assistant.care.safety` turn on, in their usual spelling."""
+"""The words the patterns of :mod:`assistant.care.safety.safety` turn on, in their usual spelling."""
 
 OTHER_WORDS: Final[frozenset[str]] = frozenset({"burglary", "burglaries", "overdue", "cooker", "chore"})
 """Ordinary words one edit from an emergency word that the sentence model's word list lacks."""

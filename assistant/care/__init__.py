@@ -27,7 +27,7 @@ from assistant.care.people.family import FamilyService
 from assistant.care.handoffs import HandoffService
 from assistant.care.homeservices import HomeServiceService
 from assistant.care.people.invites import InviteService
-from assistant.care.meals import MealService
+from assistant.care.meals.meals import MealService
 from assistant.care.people.people import PeopleService
 from assistant.care.registry.registry import RegistryService
 from assistant.care.reminders.reminders import ReminderService

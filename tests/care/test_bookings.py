@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from assistant.care import CareServices, meals
+from assistant.care import CareServices
+from assistant.care.meals import meals
 from assistant.care.bookings.bookings import (
     REFERENCE_ALPHABET,
     TRANSITIONS,

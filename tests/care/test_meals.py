@@ -1,4 +1,4 @@
-"""Tests for assistant.care.meals: orders, meal plans, chef visits, tables."""
+"""Tests for assistant.care.meals.meals: orders, meal plans, chef visits, tables."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from assistant.care.core.errors import (
     NotRegistered,
     Unavailable,
 )
-from assistant.care.meals import DELIVERY_FEE_CENTS
+from assistant.care.meals.meals import DELIVERY_FEE_CENTS
 from assistant.care.core.models import AuditLog, Booking
 
 from .helpers import FakeClock, add_meal_provider, at, register

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.recurrence."""
+"""Tests for assistant.care.meals.recurrence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 
 from assistant.care.core.errors import InvalidInput
-from assistant.care.recurrence import (
+from assistant.care.meals.recurrence import (
     clean_days,
     describe_recurrence,
     format_recurrence,

@@ -25,7 +25,7 @@ from assistant.care.core.errors import InvalidInput, NotFound, Unavailable
 from assistant.care.registry.hours import describe_hours, loads_hours, open_at_time
 from assistant.care.core.models import Booking, Dish, Offering, Person, SeniorProfile
 from assistant.care.people.people import acting_for, require_actor
-from assistant.care.recurrence import clean_days, format_recurrence, parse_recurrence
+from assistant.care.meals.recurrence import clean_days, format_recurrence, parse_recurrence
 from assistant.care.registry.scheduling import (
     DEFAULT_TIMEZONE,
     MAX_ADVANCE,

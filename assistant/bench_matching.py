@@ -9,7 +9,7 @@ opening hours), registered seniors, past bookings over the last two years (done 
 dataset is built once and kept under ``.state/bench/``; on PostgreSQL it goes into a throwaway
 database ``bench_matching_<random>`` (and a copy of it), dropped afterwards.
 
-Then it times :meth:`~assistant.care.homeservices.HomeServiceService.find_options` (warm) for random
+Then it times :meth:`~assistant.care.homeservices.homeservices.HomeServiceService.find_options` (warm) for random
 seniors, services and time windows, alternating two variants call by call so both see the same
 machine load:
 
@@ -52,7 +52,7 @@ from assistant.bench import machine, percentile
 from assistant.care.bookings.bookings import KIND_PREFIX, REFERENCE_ALPHABET, slot_starts
 from assistant.care.core.db import Database
 from assistant.care.core.errors import CareError
-from assistant.care.homeservices import HomeServiceService, NoFreeSlot, TimeWindow
+from assistant.care.homeservices.homeservices import HomeServiceService, NoFreeSlot, TimeWindow
 from assistant.care.registry.hours import dumps_hours, parse_hours_text
 from assistant.care.core.models import (
     Booking,
@@ -63,7 +63,7 @@ from assistant.care.core.models import (
     ProviderDistrict,
     SeniorProfile,
 )
-from assistant.care.slot_search import FEES_CENTS
+from assistant.care.homeservices.slot_search import FEES_CENTS
 from assistant.care.core.vocabulary import HOME_SERVICE_KINDS, WEEKDAYS
 from assistant.settings import PROJECT_ROOT, STATE_DIR
 
@@ -71,7 +71,7 @@ CACHE_DIR = STATE_DIR / "bench"
 DATASET_VERSION = 2
 """Bump when the generator changes, so cached datasets are rebuilt."""
 BASELINE_COMMIT = "0dfe6a9"
-"""The commit whose ``assistant/care/slot_search.py`` is the ``before`` variant."""
+"""The commit whose ``assistant/care/homeservices/slot_search.py`` is the ``before`` variant."""
 BASELINE_REVISION = "0002"
 """The schema of the ``before`` variant (the cached SQLite dataset is built at it)."""
 
@@ -524,7 +524,7 @@ def baseline_slot_search() -> Optional[type]:
     """Return SlotSearch as it was at BASELINE_COMMIT (read with ``git show``), or None without git."""
     try:
         source = subprocess.run(
-            ["git", "show", f"{BASELINE_COMMIT}:assistant/care/slot_search.py"],
+            ["git", "show", f"{BASELINE_COMMIT}:assistant/care/homeservices/slot_search.py"],
             cwd=PROJECT_ROOT, check=True, capture_output=True, text=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
@@ -534,7 +534,7 @@ def baseline_slot_search() -> Optional[type]:
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    exec(compile(source, f"{BASELINE_COMMIT}:assistant/care/slot_search.py", "exec"), module.__dict__)
+    exec(compile(source, f"{BASELINE_COMMIT}:assistant/care/homeservices/slot_search.py", "exec"), module.__dict__)
     return module.SlotSearch  # type: ignore[no-any-return]
 
 

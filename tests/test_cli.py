@@ -11,7 +11,7 @@ from sqlalchemy import select
 from assistant.care import CareServices
 from assistant.care.core.models import Notification
 from assistant.care.registry.seed import load_demo_data
-from assistant.care.service_words import TimeWindow
+from assistant.care.homeservices.service_words import TimeWindow
 from assistant.cli import main
 
 

@@ -16,7 +16,7 @@ from assistant.actions.base import care, entity_values, latest_intent, latest_te
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.bookings.bookings import KIND_PREFIX
 from assistant.care.core.errors import CareError, NotFound
-from assistant.care.homeservices import SERVICE_WORDS, parse_rating
+from assistant.care.homeservices.homeservices import SERVICE_WORDS, parse_rating
 from assistant.care.core.views import ComplaintView
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from assistant.actions.base import (
 from assistant.actions.forms import PatientFormValidation
 from assistant.actions.meals import ORDINALS, say_when
 from assistant.care.core.errors import CareError, InvalidInput, Unavailable
-from assistant.care.homeservices import (
+from assistant.care.homeservices.homeservices import (
     MAX_LAUNDRY_RETURN,
     SERVICES,
     ServiceOption,

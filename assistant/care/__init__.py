@@ -25,7 +25,7 @@ from assistant.care.core.errors import (
 from assistant.care.escalations.escalations import EscalationService
 from assistant.care.people.family import FamilyService
 from assistant.care.handoffs import HandoffService
-from assistant.care.homeservices import HomeServiceService
+from assistant.care.homeservices.homeservices import HomeServiceService
 from assistant.care.people.invites import InviteService
 from assistant.care.meals.meals import MealService
 from assistant.care.people.people import PeopleService

@@ -1,7 +1,7 @@
 """Booking pages: the filtered list of bookings (meal orders too) and one booking with its status.
 
 A coordinator can also give a home visit to another provider free at the same time (the
-senior keeps the agreed price). A status change goes through :meth:`~assistant.care.homeservices.HomeServiceService.coordinator_status`,
+senior keeps the agreed price). A status change goes through :meth:`~assistant.care.homeservices.homeservices.HomeServiceService.coordinator_status`,
 the same path as ``assistant coordinator booking-status``: the senior is told, and asked for a
 rating when a visit is done.
 """

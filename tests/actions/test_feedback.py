@@ -20,7 +20,7 @@ from assistant.actions.feedback import (
     ValidateReviewForm,
 )
 from assistant.care import CareServices
-from assistant.care.homeservices import TimeWindow
+from assistant.care.homeservices.homeservices import TimeWindow
 from assistant.care.core.models import Complaint, Escalation, Review
 
 from .conftest import make_tracker, register, responses, slot_events

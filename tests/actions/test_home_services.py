@@ -25,7 +25,7 @@ from assistant.actions.orders import (
     ValidateCancelBookingForm,
 )
 from assistant.care import CareServices
-from assistant.care.homeservices import TimeWindow
+from assistant.care.homeservices.homeservices import TimeWindow
 from assistant.care.core.models import Booking, BookingSlot, Escalation
 
 from ..care.helpers import add_home_provider

@@ -1,4 +1,4 @@
-"""Tests for assistant.care.homeservices and assistant.care.reviews.reviews."""
+"""Tests for assistant.care.homeservices.homeservices and assistant.care.reviews.reviews."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from assistant.care.core.errors import (
     NotRegistered,
     Unavailable,
 )
-from assistant.care.homeservices import (
+from assistant.care.homeservices.homeservices import (
     LAUNDRY_PICKUP_FEE_CENTS,
     SERVICES,
     SLOT_MINUTES,

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from assistant.care import CareServices
 from assistant.care.core.db import Database
-from assistant.care.homeservices import NoFreeSlot
+from assistant.care.homeservices.homeservices import NoFreeSlot
 from assistant.care.core.models import Booking, BookingSlot
 from assistant.care.core.views import BookingView
 

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from assistant.care import CareServices
 from assistant.care.core.db import Database
-from assistant.care.homeservices import SERVICES, NoFreeSlot, TimeWindow
+from assistant.care.homeservices.homeservices import SERVICES, NoFreeSlot, TimeWindow
 
 from .helpers import add_home_provider, at, register
 

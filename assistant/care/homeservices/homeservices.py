@@ -7,8 +7,8 @@ primary key makes the database refuse overlapping bookings, also from concurrent
 sessions. Every :class:`~assistant.care.core.errors.Unavailable` this module raises is a
 :class:`NoFreeSlot` carrying the nearest free ``alternatives`` (possibly none).
 
-Service words and time windows live in :mod:`assistant.care.service_words`, the search
-for free times in :mod:`assistant.care.slot_search`; their public names are re-exported here.
+Service words and time windows live in :mod:`assistant.care.homeservices.service_words`, the search
+for free times in :mod:`assistant.care.homeservices.slot_search`; their public names are re-exported here.
 
 Opening hours are read in the deployment timezone; times told to people are in
 the senior's timezone.
@@ -72,7 +72,7 @@ from assistant.care.registry.scheduling import (
     local_words,
     serves,
 )
-from assistant.care.service_words import (
+from assistant.care.homeservices.service_words import (
     DAY_END,
     DAY_START,
     HELPER_WORDS,
@@ -86,7 +86,7 @@ from assistant.care.service_words import (
     window_for,
     window_words,
 )
-from assistant.care.slot_search import (
+from assistant.care.homeservices.slot_search import (
     ALTERNATIVE_SPAN,
     DEFAULT_DURATION_MINUTES,
     FEES_CENTS,

@@ -29,7 +29,7 @@ from assistant.care.core.clock import require_aware
 from assistant.care.registry.hours import loads_hours
 from assistant.care.core.models import BookingSlot, Offering, Provider, ProviderDistrict
 from assistant.care.registry.scheduling import MAX_ADVANCE
-from assistant.care.service_words import TimeWindow
+from assistant.care.homeservices.service_words import TimeWindow
 from assistant.care.core.views import ServiceOption
 
 LEAD_TIME: Final = timedelta(hours=2)

@@ -3,7 +3,7 @@
 Run with ``.venv/bin/python -m assistant.bench_safety`` (``--rounds N``, ``--json``). Every phrase of
 ``tests/nlu/emergency_phrases.yml`` and ``tests/nlu/non_emergency_phrases.yml`` goes through
 :func:`~assistant.care.safety.safety.emergency_sign`, and every question of ``tests/care/knowledge_heldout.yml``
-through :meth:`~assistant.care.knowledge.KnowledgeBase.answer`, ``rounds`` times each; each call is timed
+through :meth:`~assistant.care.consultation.knowledge.KnowledgeBase.answer`, ``rounds`` times each; each call is timed
 on its own. Figures are in microseconds: p50, p95 and max (the max is mostly the machine's noise).
 """
 
@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import yaml
 
 from assistant.bench import machine, percentile
-from assistant.care.knowledge import KnowledgeBase
+from assistant.care.consultation.knowledge import KnowledgeBase
 from assistant.care.safety.safety import emergency_sign
 from assistant.settings import PROJECT_ROOT
 

@@ -18,7 +18,7 @@ from assistant.actions.base import (
     latest_text,
     profile_of,
 )
-from assistant.care.knowledge import KnowledgeBase, Match
+from assistant.care.consultation.knowledge import KnowledgeBase, Match
 from assistant.settings import PROJECT_ROOT, load_settings
 
 logger = logging.getLogger(__name__)

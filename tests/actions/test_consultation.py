@@ -13,7 +13,7 @@ from sqlalchemy import select
 from assistant.actions import consultation
 from assistant.actions.consultation import ActionConsult, ActionConsultationAnswer
 from assistant.care import CareServices
-from assistant.care.knowledge import KnowledgeError
+from assistant.care.consultation.knowledge import KnowledgeError
 from assistant.care.core.models import Escalation
 
 from .conftest import make_tracker, register, responses, slot_events

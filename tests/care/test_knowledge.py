@@ -1,4 +1,4 @@
-"""Tests for assistant.care.knowledge: the curated knowledge base and its retriever."""
+"""Tests for assistant.care.consultation.knowledge: the curated knowledge base and its retriever."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Optional
 import pytest
 import yaml
 
-from assistant.care.knowledge import (
+from assistant.care.consultation.knowledge import (
     CONFIDENCE_THRESHOLD,
     DEFAULT_PATHS,
     KnowledgeBase,

@@ -188,7 +188,7 @@ def populate(url: str, open_count: int, resolved_count: int, backlog_emergencies
     from argon2 import PasswordHasher
     from sqlalchemy import insert, text
 
-    from assistant.care.coordinators import CoordinatorService
+    from assistant.care.coordinators.coordinators import CoordinatorService
     from assistant.care.core.db import Database
     from assistant.care.core.models import Escalation
 

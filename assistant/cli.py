@@ -159,7 +159,7 @@ def cmd_create_account(args: argparse.Namespace) -> int:
     """Create a coordinator's console account; the password is read without echo."""
     import getpass
 
-    from assistant.care.coordinators import CoordinatorService
+    from assistant.care.coordinators.coordinators import CoordinatorService
     from assistant.care.core.errors import CareError
 
     if args.password_stdin:

@@ -3,7 +3,7 @@
 Instead of "I didn't understand", the user gets the two or three intents the classifier ranked
 highest (those a person could mean and we can act on) as buttons, each carrying the entities already
 understood (a "cleaner" stays a cleaner), and always a button for a person. Each such message is
-kept for coordinators to review (:mod:`assistant.care.review_list`).
+kept for coordinators to review (:mod:`assistant.care.coordinators.review_list`).
 """
 
 from __future__ import annotations

@@ -24,14 +24,14 @@ from assistant.care.core.errors import (
 )
 from assistant.care.escalations.escalations import EscalationService
 from assistant.care.people.family import FamilyService
-from assistant.care.handoffs import HandoffService
+from assistant.care.coordinators.handoffs import HandoffService
 from assistant.care.homeservices.homeservices import HomeServiceService
 from assistant.care.people.invites import InviteService
 from assistant.care.meals.meals import MealService
 from assistant.care.people.people import PeopleService
 from assistant.care.registry.registry import RegistryService
 from assistant.care.reminders.reminders import ReminderService
-from assistant.care.review_list import ReviewListService
+from assistant.care.coordinators.review_list import ReviewListService
 from assistant.care.registry.scheduling import DEFAULT_TIMEZONE
 
 __all__ = [

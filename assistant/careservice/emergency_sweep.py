@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.safety.danger_checks import DangerCheckService
 from assistant.care.safety.emergencies import EmergencyService
-from assistant.care.review_list import ReviewListService
+from assistant.care.coordinators.review_list import ReviewListService
 
 log = logging.getLogger("assistant.careservice.emergency_sweep")
 

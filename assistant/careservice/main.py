@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     from assistant.care.core.db import Database
     from assistant.care.safety.emergencies import EmergencyService
     from assistant.care.core.lock import ServiceLockHeld
-    from assistant.care.review_list import ReviewListService
+    from assistant.care.coordinators.review_list import ReviewListService
     from assistant.careservice.delivery import RasaDelivery
     from assistant.careservice.emergency_sweep import EmergencySweep
     from assistant.careservice.scheduler import CareScheduler

@@ -5,7 +5,7 @@ every form that changes something carries a CSRF token, every JSON call that cha
 something the same token in the ``X-CSRF-Token`` header (``GET /api/session`` tells it).
 The handlers stay thin: the work is done by the care domain
 (:class:`~assistant.care.escalations.escalations.EscalationService`,
-:class:`~assistant.care.coordinators.CoordinatorService`, the registry, bookings, the people
+:class:`~assistant.care.coordinators.coordinators.CoordinatorService`, the registry, bookings, the people
 directory and the audit log reader), run in a thread pool so the database and argon2 never
 block the event loop. The escalation pages live here; the registry, bookings, people, audit
 and the rest of the JSON API in the ``*_routes`` modules beside this one.
@@ -33,8 +33,8 @@ from sanic.response import json as json_response
 from assistant.care import CareServices
 from assistant.care.core.audit import AuditLogReader
 from assistant.care.core.clock import Clock, utcnow
-from assistant.care.coordinators import CoordinatorService, CoordinatorView, LoginFailed
-from assistant.care.directory import PeopleDirectory
+from assistant.care.coordinators.coordinators import CoordinatorService, CoordinatorView, LoginFailed
+from assistant.care.coordinators.directory import PeopleDirectory
 from assistant.care.core.errors import (
     CareError,
     InvalidInput,

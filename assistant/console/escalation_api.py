@@ -17,7 +17,7 @@ from sanic.response import HTTPResponse
 
 from assistant.care.core.errors import InvalidInput, NotAllowed
 from assistant.care.escalations.escalations import EscalationService
-from assistant.care.handoffs import HandoffService
+from assistant.care.coordinators.handoffs import HandoffService
 from assistant.console.kit import Kit, actor_name, api_json, json_body, only_fields
 
 ACTIONS: dict[str, Optional[str]] = {

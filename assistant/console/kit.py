@@ -23,7 +23,7 @@ from sanic.response import json as json_response
 
 from assistant.care import CareServices
 from assistant.care.core.audit import AuditLogReader
-from assistant.care.directory import PeopleDirectory
+from assistant.care.coordinators.directory import PeopleDirectory
 from assistant.care.core.errors import InvalidInput
 
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """Failed log-ins counted per client address, so one address cannot try passwords on many accounts.
 
-Each account already locks after 5 failures (:mod:`assistant.care.coordinators`); this stops an
+Each account already locks after 5 failures (:mod:`assistant.care.coordinators.coordinators`); this stops an
 address that sprays guesses over many usernames. Kept in memory: a restart forgets it, which only
 ever lets someone try again.
 """

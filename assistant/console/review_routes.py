@@ -16,7 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect, text
 
 from assistant.care.core.errors import InvalidInput, NotFound
-from assistant.care.review_list import STATUSES
+from assistant.care.coordinators.review_list import STATUSES
 from assistant.console.kit import PAGE_SIZE, Kit, actor_name, args_of, page_link, page_number, pages
 from assistant.settings import PROJECT_ROOT
 

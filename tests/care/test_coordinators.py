@@ -1,4 +1,4 @@
-"""Tests for assistant.care.coordinators: accounts, argon2id hashing, lock-out, notes, audit."""
+"""Tests for assistant.care.coordinators.coordinators: accounts, argon2id hashing, lock-out, notes, audit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.coordinators import (
+from assistant.care.coordinators.coordinators import (
     LOCK_MINUTES,
     MAX_FAILED_LOGINS,
     CoordinatorService,

@@ -1,4 +1,4 @@
-"""Tests for the human handoff (assistant.care.handoffs): join, reply, hand back, guests, resolve."""
+"""Tests for the human handoff (assistant.care.coordinators.handoffs): join, reply, hand back, guests, resolve."""
 
 from __future__ import annotations
 

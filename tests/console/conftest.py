@@ -13,7 +13,7 @@ import requests
 from argon2 import PasswordHasher
 
 from assistant.care import CareServices
-from assistant.care.coordinators import CoordinatorService
+from assistant.care.coordinators.coordinators import CoordinatorService
 from assistant.care.core.db import Database
 from assistant.console.app import ConsoleDeps, create_app
 from assistant.console.security import Signer

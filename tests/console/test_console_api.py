@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant.care import CareServices
-from assistant.care.coordinators import CoordinatorService
+from assistant.care.coordinators.coordinators import CoordinatorService
 from assistant.care.core.db import Database
 from assistant.care.core.models import AuditLog, Notification
 from assistant.console.app import ConsoleDeps, create_app

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from assistant.care.coordinators import CoordinatorService
+from assistant.care.coordinators.coordinators import CoordinatorService
 from assistant.care.core.db import Database
 from assistant.settings import PROJECT_ROOT
 from tests.browser import ARTIFACTS, chromium_page

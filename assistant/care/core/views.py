@@ -1,6 +1,6 @@
 """Frozen views returned by the services (never ORM objects), and small helpers for reading ids and days.
 
-The coordinators' read side over several tables is :mod:`assistant.care.directory`.
+The coordinators' read side over several tables is :mod:`assistant.care.coordinators.directory`.
 """
 
 from __future__ import annotations

@@ -95,7 +95,7 @@ def escalation_view(escalation: Escalation) -> EscalationView:
     )
 
 
-# Told to the user's conversation during a handoff (assistant.care.handoffs).
+# Told to the user's conversation during a handoff (assistant.care.coordinators.handoffs).
 STARTED_INTENT: Final = "EXTERNAL_handoff_started"
 MESSAGE_INTENT: Final = "EXTERNAL_coordinator_message"
 ENDED_INTENT: Final = "EXTERNAL_handoff_ended"

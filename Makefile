@@ -54,7 +54,7 @@ model: setup word-lists
 	$(PY) -m assistant.cli train
 
 bench: setup
-	$(PY) -m assistant.cli bench --train
+	$(PY) -m benchmarks.turns --train
 
 # Understanding measured blind beside two peers; rewrites docs/nlu.md (about 15 minutes).
 nlu-report: setup

@@ -1,4 +1,4 @@
-"""The `assistant` command: database set-up, training, running the stack, benchmarks."""
+"""The `assistant` command: database set-up, training, running the stack."""
 
 from __future__ import annotations
 
@@ -188,13 +188,6 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    """Measure turn latency, parse latency, training time and memory."""
-    from assistant.bench import main as bench_main
-
-    return bench_main(args)
-
-
 def cmd_care_service(args: argparse.Namespace) -> int:
     """Run the care service (reminders, escalation timers, notifications) until Ctrl-C."""
     from assistant.careservice.main import run
@@ -248,10 +241,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("console", help="serve the coordinators' web console").set_defaults(func=cmd_console)
 
-    bench = sub.add_parser("bench", help="run the benchmark")
-    bench.add_argument("--turns", type=int, default=60, help="REST turns and parses to time")
-    bench.add_argument("--train", action="store_true", help="also time a full training run")
-    bench.set_defaults(func=cmd_bench)
     return parser
 
 

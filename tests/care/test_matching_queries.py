@@ -1,6 +1,6 @@
 """The N+1 guard of home-service matching: statements per search do not grow with the registry.
 
-Timings at scale are in ``assistant/bench_matching.py`` and docs/benchmarks.md; this only counts.
+Timings at scale are in ``benchmarks/matching.py`` and docs/benchmarks.md; this only counts.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The console benchmark (assistant.bench_console) on a tiny size: the figures are there and sane.
+"""The console benchmark (benchmarks.console) on a tiny size: the figures are there and sane.
 
 No timing thresholds: this only checks that the bench measures what it says it measures.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 
-from assistant.bench_console import Options, escalation_rows, report, run
+from benchmarks.console import Options, escalation_rows, report, run
 
 
 def test_rows_are_unique_and_mixed() -> None:

@@ -17,7 +17,7 @@ How a message is read:
    "fiyer"), once more with them spelled as usual (:mod:`assistant.care.safety.fuzzy_words`).
 
 Measured on the phrase sets in ``tests/nlu/`` (see ``tests/nlu/test_safety_net.py``) and timed by
-``python -m assistant.bench_safety``.
+``python -m benchmarks.safety``.
 """
 
 from __future__ import annotations

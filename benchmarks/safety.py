@@ -1,6 +1,6 @@
 """Benchmark: the emergency safety net and the knowledge base, per message, in-process.
 
-Run with ``.venv/bin/python -m assistant.bench_safety`` (``--rounds N``, ``--json``). Every phrase of
+Run with ``.venv/bin/python -m benchmarks.safety`` (``--rounds N``, ``--json``). Every phrase of
 ``tests/nlu/emergency_phrases.yml`` and ``tests/nlu/non_emergency_phrases.yml`` goes through
 :func:`~assistant.care.safety.safety.emergency_sign`, and every question of ``tests/care/knowledge_heldout.yml``
 through :meth:`~assistant.care.consultation.knowledge.KnowledgeBase.answer`, ``rounds`` times each; each call is timed
@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import yaml
 
-from assistant.bench import machine, percentile
+from benchmarks.turns import machine, percentile
 from assistant.care.consultation.knowledge import KnowledgeBase
 from assistant.care.safety.safety import emergency_sign
 from assistant.settings import PROJECT_ROOT

@@ -1,6 +1,6 @@
 """Benchmark: REST turn vs /model/parse latency on one model, training time, resident memory.
 
-Run with ``make bench`` (or ``assistant bench --train``). Parse calls and full turns are interleaved
+Run with ``make bench`` (or ``python -m benchmarks.turns [--turns N] [--train]``). Parse calls and full turns are interleaved
 so both see the same machine load; figures are medians and 95th percentiles.
 """
 
@@ -142,9 +142,17 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
-    """Entry point for `assistant bench`."""
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point for ``python -m benchmarks.turns``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=60, help="REST turns and parses to time")
+    parser.add_argument("--train", action="store_true", help="also time a full training run")
+    args = parser.parse_args(argv)
     results = run(args.turns, args.train)
     print(report(results))
     print("\n" + json.dumps(results, indent=2, default=str))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Benchmark: matching home-service providers at scale (issue 3), before and after, side by side.
 
-Run with ``.venv/bin/python -m assistant.bench_matching`` (``--providers 10000 --bookings 1000000
+Run with ``.venv/bin/python -m benchmarks.matching`` (``--providers 10000 --bookings 1000000
 --queries 200``; ``--database-url postgresql+psycopg2://postgres@127.0.0.1:5432/test`` adds PostgreSQL).
 
 It builds a registry of home-service providers over 40 districts and the 5 services (offerings,
@@ -48,7 +48,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.future import create_engine
 
-from assistant.bench import machine, percentile
+from benchmarks.turns import machine, percentile
 from assistant.care.bookings.bookings import KIND_PREFIX, REFERENCE_ALPHABET, slot_starts
 from assistant.care.core.db import Database
 from assistant.care.core.errors import CareError

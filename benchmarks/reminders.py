@@ -1,6 +1,6 @@
 """Benchmark: reminders at scale (issue 4).
 
-``python -m assistant.bench_reminders [--reminders 10000] [--stored 100000] [--database-url URL]``
+``python -m benchmarks.reminders [--reminders 10000] [--stored 100000] [--database-url URL]``
 
 Two measurements, each on a fresh database (a SQLite file in a temporary directory, or a
 throwaway PostgreSQL database created next to ``--database-url`` and dropped afterwards):
@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from assistant.bench import machine, percentile
+from benchmarks.turns import machine, percentile
 from assistant.settings import load_settings
 
 TZ = "Europe/London"
@@ -607,9 +607,9 @@ def report(results: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m assistant.bench_reminders``."""
+    """The command line of ``python -m benchmarks.reminders``."""
     settings = load_settings()
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench_reminders", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.reminders", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reminders", type=int, default=10_000, help="reminders due at the same instant")
     parser.add_argument("--stored", type=int, default=100_000, help="stored reminders for the start-up")
@@ -633,12 +633,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of ``python -m assistant.bench_reminders``."""
+    """Entry point of ``python -m benchmarks.reminders``."""
     args = build_parser().parse_args(argv)
     if args.workers:
         os.environ["ASSISTANT_CARE_DELIVERY_WORKERS"] = str(args.workers)
     results: dict[str, Any] = {"machine": machine(), "load_before": os.getloadavg()[0],
-                               "command": " ".join(["python -m assistant.bench_reminders", *(argv or sys.argv[1:])]),
+                               "command": " ".join(["python -m benchmarks.reminders", *(argv or sys.argv[1:])]),
                                "database": "PostgreSQL" if args.database_url else "SQLite"}
     with tempfile.TemporaryDirectory(prefix="bench-reminders-") as state_dir:
         state = Path(state_dir)

@@ -1,4 +1,4 @@
-"""How fast a killed part of the stack is back, and how fast the whole stack stops: ``python -m assistant.bench_restart``.
+"""How fast a killed part of the stack is back, and how fast the whole stack stops: ``python -m benchmarks.restart``.
 
 Starts the real stack on a throwaway seeded SQLite, supervised as ``assistant run`` does; kills the
 action server and the care service with SIGKILL (twice each, so the second restart shows the

@@ -1,6 +1,6 @@
 """Benchmark: the coordinators' console with a large queue (issue 7).
 
-``python -m assistant.bench_console [--open 10000] [--small 100] [--resolved 5000] [--database-url URL]``
+``python -m benchmarks.console [--open 10000] [--small 100] [--resolved 5000] [--database-url URL]``
 
 Targets: the queue page renders the first page of 10,000 open escalations in under 100 ms p95,
 and a new emergency reaches an open console within 1 s.
@@ -53,8 +53,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import requests
 
-from assistant.bench import machine, percentile
-from assistant.bench_reminders import fresh_database
+from benchmarks.turns import machine, percentile
+from benchmarks.reminders import fresh_database
 from assistant.stack import free_port
 
 DEFAULT_OPEN = 10_000

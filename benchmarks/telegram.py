@@ -1,6 +1,6 @@
 """Benchmark: a Telegram webhook turn against the same turn over REST, and spoken replies.
 
-Run with ``.venv/bin/python -m assistant.bench_telegram`` (``--turns N``). It starts the
+Run with ``.venv/bin/python -m benchmarks.telegram`` (``--turns N``). It starts the
 real stack (action server, Rasa, care service) on a fresh SQLite in a temporary directory,
 with the Telegram channel in webhook mode against a small fake Bot API server on
 127.0.0.1 that lives in this module (production code does not import the tests).
@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from assistant.bench import machine, percentile, post_json
+from benchmarks.turns import machine, percentile, post_json
 
 TOKEN = "123456:BENCH-token_for-the-fake-server"
 SECRET = "bench-telegram-secret_0123456789"
@@ -402,7 +402,7 @@ def report(results: Dict[str, Any]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the benchmark and prints the table and the raw figures."""
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench_telegram", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.telegram", description=__doc__.split("\n")[0])
     parser.add_argument("--turns", type=int, default=60, help="measured turns per channel (default 60)")
     args = parser.parse_args(argv)
     results = run(args.turns)

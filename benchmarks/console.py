@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import requests
 
-from benchmarks.turns import machine, percentile
+from benchmarks.measure import machine, percentile
 from benchmarks.reminders import fresh_database
 from assistant.stack import free_port
 

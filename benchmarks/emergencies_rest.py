@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from benchmarks.turns import machine, percentile, post_json
+from benchmarks.measure import machine, percentile, post_json
 from benchmarks.nlu_scoring import BLIND_EMERGENCIES, PROJECT_ROOT, EmergencyLine, read_emergency_set
 
 DOC = PROJECT_ROOT / "docs" / "emergencies-rest.md"

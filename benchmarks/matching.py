@@ -48,7 +48,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.future import create_engine
 
-from benchmarks.turns import machine, percentile
+from benchmarks.measure import machine, percentile
 from assistant.care.bookings.bookings import KIND_PREFIX, REFERENCE_ALPHABET, slot_starts
 from assistant.care.core.db import Database
 from assistant.care.core.errors import CareError

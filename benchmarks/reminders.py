@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from benchmarks.turns import machine, percentile
+from benchmarks.measure import machine, percentile
 from assistant.settings import load_settings
 
 TZ = "Europe/London"

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import yaml
 
-from benchmarks.turns import machine, percentile
+from benchmarks.measure import machine, percentile
 from assistant.care.consultation.knowledge import KnowledgeBase
 from assistant.care.safety.safety import emergency_sign
 from assistant.settings import PROJECT_ROOT

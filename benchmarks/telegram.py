@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from benchmarks.turns import machine, percentile, post_json
+from benchmarks.measure import machine, percentile, post_json
 
 TOKEN = "123456:BENCH-token_for-the-fake-server"
 SECRET = "bench-telegram-secret_0123456789"

@@ -169,3 +169,10 @@ def test_a_forbidden_import_is_caught(importer: str, target: str) -> None:
     imports = project_imports()
     imports.setdefault(importer, []).append(target)
     assert any(line.startswith(f"{importer} -> {target}:") for line in violations(imports))
+
+
+def test_the_picture_in_docs_architecture_shows_the_rules() -> None:
+    """docs/architecture.md draws one arrow for every allowed import, and no other."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    arrows = set(re.findall(r"^\s+(\w+) --> (\w+)$", text, re.M))
+    assert arrows == {(package, needed) for package, allowed in ALLOWED.items() for needed in allowed}

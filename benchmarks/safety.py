@@ -2,7 +2,7 @@
 
 Run with ``.venv/bin/python -m benchmarks.safety`` (``--rounds N``, ``--json``). Every phrase of
 ``tests/nlu/emergency_phrases.yml`` and ``tests/nlu/non_emergency_phrases.yml`` goes through
-:func:`~assistant.care.safety.safety.emergency_sign`, and every question of ``tests/care/knowledge_heldout.yml``
+:func:`~assistant.care.safety.safety.emergency_sign`, and every question of ``tests/care/consultation/knowledge_heldout.yml``
 through :meth:`~assistant.care.consultation.knowledge.KnowledgeBase.answer`, ``rounds`` times each; each call is timed
 on its own. Figures are in microseconds: p50, p95 and max (the max is mostly the machine's noise).
 """
@@ -35,7 +35,7 @@ def safety_phrases() -> list[str]:
 
 def knowledge_questions() -> list[str]:
     """Every held-out question of the knowledge base, covered or not."""
-    batches = yaml.safe_load((TESTS / "care" / "knowledge_heldout.yml").read_text())["batches"]
+    batches = yaml.safe_load((TESTS / "care" / "consultation" / "knowledge_heldout.yml").read_text())["batches"]
     return [q for batch in batches for qs in batch["covered"].values() for q in qs] + [
         q for batch in batches for q in batch["uncovered"]
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from assistant.care import CareServices
@@ -14,17 +13,6 @@ from assistant.care.core.errors import (
     NotFound,
     Unavailable,
 )
-
-CARE_DIR = Path(__file__).resolve().parents[2] / "assistant" / "care"
-
-
-def test_the_domain_never_imports_rasa() -> None:
-    pattern = re.compile(r"^\s*(?:from|import)\s+rasa(?:_sdk)?\b", re.MULTILINE)
-    offenders = [
-        path.name for path in CARE_DIR.rglob("*.py") if pattern.search(path.read_text(encoding="utf-8"))
-    ]
-    assert offenders == []
-
 
 def test_services_from_url(tmp_path: Path) -> None:
     services = CareServices.from_url(f"sqlite:///{tmp_path / 'care.db'}")

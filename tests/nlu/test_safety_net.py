@@ -94,7 +94,8 @@ def _everyday_messages() -> dict[str, list[str]]:
         for q in topic["questions"]
     ]
     knowledge_heldout: list[str] = []
-    for batch in yaml.safe_load((PROJECT_ROOT / "tests" / "care" / "knowledge_heldout.yml").read_text())["batches"]:
+    heldout_file = PROJECT_ROOT / "tests" / "care" / "consultation" / "knowledge_heldout.yml"
+    for batch in yaml.safe_load(heldout_file.read_text())["batches"]:
         knowledge_heldout += [q for qs in batch["covered"].values() for q in qs] + batch["uncovered"]
     return {
         "tricky phrases (tests/nlu/non_emergency_phrases.yml)": yaml.safe_load(

@@ -48,7 +48,7 @@ DEFAULT_PATHS: Final = (KNOWLEDGE_DIR / "legal.yml", KNOWLEDGE_DIR / "health.yml
 CONFIDENCE_THRESHOLD: Final = 0.19
 """Answers scoring below this go to a human consultant.
 
-Tuned on tests/care/knowledge_heldout.yml (278 paraphrases of covered topics, 60 uncovered questions):
+Tuned on tests/care/consultation/knowledge_heldout.yml (278 paraphrases of covered topics, 60 uncovered questions):
 without a threshold top-1 is 91.0%; with it, correct and confident answers / uncovered questions
 rejected are 0.14: 89.6% / 76.7%, 0.17: 87.8% / 81.7%, **0.19: 87.8% / 86.7%**, 0.22: 86.7% / 86.7%,
 0.26: 80.9% / 91.7%. 0.19 is the lowest threshold that rejects most uncovered questions before

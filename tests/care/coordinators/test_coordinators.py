@@ -20,7 +20,7 @@ from assistant.care.core.db import Database
 from assistant.care.core.errors import InvalidInput, NotFound
 from assistant.care.core.models import AuditLog, Coordinator
 
-from .helpers import FakeClock
+from ..helpers import FakeClock
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -48,7 +48,7 @@ from assistant.care.reviews.reviews import (
 from assistant.care.registry.seed import load_demo_data
 from assistant.care.core.timeparse import parse_when
 
-from .helpers import MONDAY_9AM, FakeClock, add_home_provider, at, register
+from ..helpers import MONDAY_9AM, FakeClock, add_home_provider, at, register
 
 LONDON = ZoneInfo("Europe/London")
 FRIDAY_MORNING = TimeWindow(at(5, 8), at(5, 12))

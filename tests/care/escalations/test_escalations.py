@@ -12,7 +12,7 @@ from assistant.care.bookings.bookings import REFERENCE_ALPHABET
 from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound
 from assistant.care.core.models import AuditLog, Notification
 
-from .helpers import FakeClock, register
+from ..helpers import FakeClock, register
 
 
 @pytest.mark.parametrize("kind, priority", [

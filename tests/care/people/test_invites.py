@@ -10,7 +10,7 @@ from assistant.care.core.errors import InvalidInput, InvalidTransition, NotAllow
 from assistant.care.people.invites import CODE_ALPHABET, MAX_WRONG_CODES, normalise_code
 from assistant.care.core.models import AuditLog, FamilyInvite, Notification, Person
 
-from .helpers import FakeClock, add_meal_provider, register
+from ..helpers import FakeClock, add_meal_provider, register
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from assistant.care import CareServices
 from assistant.care.core.errors import InvalidInput, NotAllowed, NotRegistered
 from assistant.care.core.models import AuditLog, Booking, Person, RelativeLink, SeniorProfile
 
-from .helpers import add_meal_provider, at, register
+from ..helpers import add_meal_provider, at, register
 
 
 def _count(care: CareServices, model: type) -> int:

@@ -12,7 +12,7 @@ from assistant.care.core.errors import InvalidInput
 from assistant.care.registry.hours import parse_hours_text
 from assistant.care.registry.registry import RegistryService
 
-from .helpers import add_meal_provider, at
+from ..helpers import add_meal_provider, at
 
 DIABETIC = "diabetic-friendly"
 

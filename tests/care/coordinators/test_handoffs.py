@@ -9,7 +9,7 @@ from assistant.care import CareServices
 from assistant.care.core.errors import InvalidInput, InvalidTransition, NotFound
 from assistant.care.core.models import AuditLog, EscalationNote, Notification
 
-from .helpers import register
+from ..helpers import register
 
 
 def _told(care: CareServices) -> list[tuple[str, dict, str | None]]:

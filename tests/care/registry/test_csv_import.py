@@ -12,7 +12,7 @@ from assistant.care.registry.csv_import import COLUMNS, import_providers_csv
 from assistant.care.core.errors import InvalidInput
 from assistant.care.core.models import Offering, Provider
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "registry" / "example_providers.csv"
+EXAMPLE = Path(__file__).resolve().parents[3] / "data" / "registry" / "example_providers.csv"
 HEADER = ",".join(COLUMNS)
 
 

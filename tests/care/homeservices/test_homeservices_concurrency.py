@@ -24,7 +24,7 @@ from assistant.care.homeservices.homeservices import NoFreeSlot
 from assistant.care.core.models import Booking, BookingSlot
 from assistant.care.core.views import BookingView
 
-from .helpers import MONDAY_9AM, FakeClock, add_home_provider, at, register
+from ..helpers import MONDAY_9AM, FakeClock, add_home_provider, at, register
 
 POSTGRES_URL = os.environ.get("CARE_TEST_POSTGRES_URL", "")
 RACES = 10

@@ -19,7 +19,7 @@ from assistant.care.bookings.bookings import (
 from assistant.care.core.errors import InvalidTransition, NotFound
 from assistant.care.core.models import AuditLog, Booking
 
-from .helpers import add_meal_provider, at, register
+from ..helpers import add_meal_provider, at, register
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from assistant.care.core.db import Database
 from assistant.care.core.lock import ServiceLockHeld
 from assistant.care.core.models import AuditLog, ServiceLock
 
-from .helpers import MONDAY_9AM
-from .test_postgres import URL, postgres  # noqa: F401 - the PostgreSQL fixture
+from ..helpers import MONDAY_9AM
+from ..test_postgres import URL, postgres  # noqa: F401 - the PostgreSQL fixture
 
 STALE = timedelta(seconds=90)
 NAME = "care-scheduler"

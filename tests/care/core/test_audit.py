@@ -13,7 +13,7 @@ from assistant.care.core import audit
 from assistant.care.core.db import Database
 from assistant.care.core.models import AuditLog
 
-from .helpers import add_meal_provider, at, register
+from ..helpers import add_meal_provider, at, register
 
 
 def test_record_stores_json_detail(db: Database) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from assistant.care import CareServices
 from assistant.care.core.models import DangerCheck, Notification
 
-from .helpers import FakeClock
+from ..helpers import FakeClock
 
 
 def _senior_with_daughter(care: CareServices) -> None:

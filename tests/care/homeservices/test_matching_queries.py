@@ -14,7 +14,7 @@ from assistant.care import CareServices
 from assistant.care.core.db import Database
 from assistant.care.homeservices.homeservices import SERVICES, NoFreeSlot, TimeWindow
 
-from .helpers import add_home_provider, at, register
+from ..helpers import add_home_provider, at, register
 
 DISTRICTS = ("Riverside", "Old Town", "Hillcrest", "Parkview")
 HOURS = ("mon-fri 08:00-18:00", "mon-sat 09:00-17:00", "tue-sat 10:00-19:00; sun 10:00-12:00")

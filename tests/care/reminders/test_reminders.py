@@ -34,10 +34,10 @@ from assistant.care.reminders.reminders import (
     parse_schedule,
 )
 
-from .helpers import FakeClock, at, register
-from .test_postgres import URL, postgres  # noqa: F401 - the PostgreSQL fixture
+from ..helpers import FakeClock, at, register
+from ..test_postgres import URL, postgres  # noqa: F401 - the PostgreSQL fixture
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 LONDON = ZoneInfo("Europe/London")
 UTC = timezone.utc

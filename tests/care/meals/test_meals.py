@@ -21,7 +21,7 @@ from assistant.care.core.errors import (
 from assistant.care.meals.meals import DELIVERY_FEE_CENTS
 from assistant.care.core.models import AuditLog, Booking
 
-from .helpers import FakeClock, add_meal_provider, at, register
+from ..helpers import FakeClock, add_meal_provider, at, register
 
 DIABETIC = "diabetic-friendly"
 

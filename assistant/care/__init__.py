@@ -29,6 +29,7 @@ from assistant.care.homeservices.homeservices import HomeServiceService
 from assistant.care.people.invites import InviteService
 from assistant.care.meals.meals import MealService
 from assistant.care.people.people import PeopleService
+from assistant.care.privacy.service import PrivacyService
 from assistant.care.registry.registry import RegistryService
 from assistant.care.reminders.reminders import ReminderService
 from assistant.care.coordinators.review_list import ReviewListService
@@ -71,6 +72,7 @@ class CareServices:
         self.emergencies: EmergencyService = EmergencyService(db, clock=clock)
         self.danger_checks: DangerCheckService = DangerCheckService(db, clock=clock)
         self.review_list: ReviewListService = ReviewListService(db, clock=clock)
+        self.privacy: PrivacyService = PrivacyService(db)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":

@@ -1,0 +1,158 @@
+"""Every stored row about one person, found from the schema itself rather than a list of tables.
+
+A row is about a person when
+
+* one of its columns refers to ``persons.id`` and holds their id (a booking they placed, a link to a
+  relative, a reminder for them);
+* a column named ``conversation_id`` holds their conversation (a danger check, an unclear message,
+  a notification to an unregistered chat);
+* it refers, by a foreign key, to a row already found about them (the deliveries of their
+  reminders, the notes on their escalations, the review of their booking);
+* a text of it quotes the reference of a row found above (an alert to a relative about their
+  emergency, a note on their booking);
+* it is an audit entry they made (``person:<id>``) or one about a row found above.
+
+Tables are read parents first (``metadata.sorted_tables``), so a new table that refers to a person,
+a conversation or any of these rows is covered without a change here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Mapping, Optional
+
+from sqlalchemy import Column, String, Table, Text, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from assistant.care.core import audit
+from assistant.care.core.models import AuditLog, Person, metadata
+
+PERSONS: str = Person.__table__.name
+AUDIT: str = AuditLog.__table__.name
+
+
+@dataclass
+class PersonRecords:
+    """The rows about one person, by table name, each row as a plain dict of its columns."""
+
+    person_id: int
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def keys(self, table: str, column: str = "id") -> set[Any]:
+        """The values of one column over the rows found in a table."""
+        return {row[column] for row in self.tables.get(table, ()) if row.get(column) is not None}
+
+    def references(self) -> set[str]:
+        """The references ("CL-7K3QP", "E-4MXQ2") of every row found, in any table."""
+        return {str(row["reference"]) for rows in self.tables.values() for row in rows if row.get("reference")}
+
+    def count(self) -> int:
+        """How many rows were found in all."""
+        return sum(len(rows) for rows in self.tables.values())
+
+    def as_json(self) -> str:
+        """The rows as one JSON document (times in ISO 8601, UTC)."""
+        return json.dumps({"person_id": self.person_id, "tables": self.tables}, default=_plain, indent=2,
+                          sort_keys=True)
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the column types JSON does not know."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _entity_keys(found: PersonRecords, entity_type: str) -> set[str]:
+    """The audit ``entity_id`` values that name a found row of the table behind ``entity_type``."""
+    for table in (entity_type, f"{entity_type}s"):
+        if table in found.tables:
+            keys = {str(key) for key in found.keys(table)}
+            if "reference" in metadata.tables[table].c:
+                keys |= {str(key) for key in found.keys(table, "reference")}
+            return keys
+    return set()
+
+
+def _conditions(table: Table, found: PersonRecords, conversation_id: Optional[str]) -> list[ColumnElement]:
+    """What makes a row of ``table`` about the person, given the rows found so far."""
+    conditions: list[ColumnElement] = []
+    if table.name == PERSONS:
+        conditions.append(table.c.id == found.person_id)
+    if conversation_id is not None and "conversation_id" in table.c:
+        conditions.append(table.c.conversation_id == conversation_id)
+    for column in table.c:
+        for key in column.foreign_keys:
+            target: Column = key.column
+            if target.table.name == PERSONS:
+                conditions.append(column == found.person_id)
+            else:
+                values = found.keys(target.table.name, target.name)
+                if values:
+                    conditions.append(column.in_(sorted(values)))
+    return conditions
+
+
+def records_about(session: Session, person_id: int) -> PersonRecords:
+    """Every row about one person, table by table (empty when there is no such person)."""
+    found = PersonRecords(person_id)
+    person = session.get(Person, person_id)
+    if person is None:
+        return found
+    tables = [table for table in metadata.sorted_tables if table.name != AUDIT]
+    for table in tables:
+        _add(session, found, table, _conditions(table, found, person.conversation_id))
+    # a message or a note that quotes one of their references ("E-7K3QP") is about them too
+    references = sorted(found.references())
+    for table in tables:
+        _add(session, found, table, _quoting(table, references))
+    # the audit trail last: its entries name rows of every other table
+    audit_table = metadata.tables[AUDIT]
+    _add(session, found, audit_table, _audit_conditions(session, found) + _quoting(audit_table, references))
+    return found
+
+
+def _add(session: Session, found: PersonRecords, table: Table, conditions: list[ColumnElement]) -> None:
+    """Add the rows of ``table`` that meet any of ``conditions`` (each row once)."""
+    if not conditions:
+        return
+    rows = found.tables.setdefault(table.name, [])
+    seen = {tuple(row[column.name] for column in table.primary_key.columns) for row in rows}
+    for row in session.execute(select(table).where(or_(*conditions)).order_by(*table.primary_key.columns)):
+        values = dict(row._mapping)
+        key = tuple(values[column.name] for column in table.primary_key.columns)
+        if key not in seen:
+            seen.add(key)
+            rows.append(values)
+    if not rows:
+        del found.tables[table.name]
+
+
+def _quoting(table: Table, references: list[str]) -> list[ColumnElement]:
+    """Rows whose texts quote one of the references (the reference column itself excepted)."""
+    texts = [column for column in table.c if isinstance(column.type, (String, Text)) and column.name != "reference"]
+    return [column.contains(reference, autoescape=True) for column in texts for reference in references]
+
+
+def _audit_conditions(session: Session, found: PersonRecords) -> list[ColumnElement]:
+    """Audit entries the person made, or about a found row (the entity type names the row's table)."""
+    conditions: list[ColumnElement] = [AuditLog.actor == audit.person_actor(found.person_id)]
+    entity_types = session.scalars(select(AuditLog.entity_type).distinct())
+    for entity_type in entity_types:
+        keys = _entity_keys(found, entity_type)
+        if keys:
+            conditions.append((AuditLog.entity_type == entity_type) & AuditLog.entity_id.in_(sorted(keys)))
+    return conditions
+
+
+def row_counts(records: PersonRecords) -> Mapping[str, int]:
+    """How many rows of each table were found."""
+    return {table: len(rows) for table, rows in sorted(records.tables.items())}

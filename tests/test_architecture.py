@@ -33,7 +33,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "homeservices": frozenset({"core", "bookings", "escalations", "people", "reviews", "registry"}),
     "consultation": frozenset({"core"}),
     "coordinators": frozenset({"core", "bookings", "escalations", "reminders"}),
-    "privacy": frozenset({"core"}),
+    "privacy": frozenset({"core", "people"}),
 }
 """Which other care packages each package may import directly."""
 

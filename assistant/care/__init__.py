@@ -72,7 +72,7 @@ class CareServices:
         self.emergencies: EmergencyService = EmergencyService(db, clock=clock)
         self.danger_checks: DangerCheckService = DangerCheckService(db, clock=clock)
         self.review_list: ReviewListService = ReviewListService(db, clock=clock)
-        self.privacy: PrivacyService = PrivacyService(db)
+        self.privacy: PrivacyService = PrivacyService(db, clock=clock)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 from sqlalchemy import Column, String, Table, Text, or_, select
 from sqlalchemy.orm import Session
@@ -151,8 +151,3 @@ def _audit_conditions(session: Session, found: PersonRecords) -> list[ColumnElem
         if keys:
             conditions.append((AuditLog.entity_type == entity_type) & AuditLog.entity_id.in_(sorted(keys)))
     return conditions
-
-
-def row_counts(records: PersonRecords) -> Mapping[str, int]:
-    """How many rows of each table were found."""
-    return {table: len(rows) for table, rows in sorted(records.tables.items())}

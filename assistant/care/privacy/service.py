@@ -1,4 +1,4 @@
-"""What the chat calls: everything we hold about the person in a conversation, as one document."""
+"""What the chat calls: everything we hold about the person in a conversation, to see or to delete."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ from typing import Optional
 
 from sqlalchemy import select
 
+from assistant.care.core.clock import Clock, utcnow
 from assistant.care.core.db import Database
 from assistant.care.core.models import Person
+from assistant.care.privacy.forget import ForgetReport, forget_senior
 from assistant.care.privacy.records import PersonRecords, records_about
 
 
 class PrivacyService:
-    """Show people what we hold about them."""
+    """Show people what we hold about them, and delete it when they ask."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock = utcnow) -> None:
         self._db = db
+        self._clock = clock
 
     def export(self, conversation_id: str) -> Optional[PersonRecords]:
         """Every row about the person of this conversation; None when we hold nothing about them."""
@@ -24,3 +27,15 @@ class PrivacyService:
             if person_id is None:
                 return None
             return records_about(session, person_id)
+
+    def forget(self, conversation_id: str) -> Optional[ForgetReport]:
+        """Delete everything about the senior of this conversation; None when we hold nothing.
+
+        Raises:
+            NotAllowed: If the conversation is not a senior's (see :func:`forget_senior`).
+        """
+        with self._db.session() as session:
+            person_id = session.scalar(select(Person.id).where(Person.conversation_id == conversation_id))
+            if person_id is None:
+                return None
+            return forget_senior(session, person_id, self._clock())

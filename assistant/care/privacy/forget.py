@@ -1,0 +1,169 @@
+"""Deleting everything we hold about a senior, in one transaction.
+
+Every row :func:`~assistant.care.privacy.records.records_about` finds is deleted, children first,
+except what a provider needs for its accounts: a booking that was carried out (``done``), with its
+review and its booked slots, stays, no longer pointing at the person but at one anonymous person
+row, its free-text notes and review comment emptied. Audit entries about those bookings stay with
+the actor ``person:deleted``. Each relative who was linked is told in one neutral line (no name)
+that the link has ended. What is kept and why is in ``docs/privacy.md``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Mapping
+
+from sqlalchemy import Table, and_, delete, select, update
+from sqlalchemy.orm import Session
+
+from assistant.care.core import audit
+from assistant.care.core.errors import NotAllowed
+from assistant.care.core.models import AuditLog, Booking, Person, RelativeLink, Review, metadata
+from assistant.care.core.notifications import enqueue
+from assistant.care.people.invites import UNLINKED_INTENT
+from assistant.care.privacy.records import AUDIT, PERSONS, PersonRecords, records_about
+
+KEPT_BOOKING_STATUSES: Final = ("done",)
+"""Bookings kept (anonymised) for the provider's accounts: visits and deliveries carried out."""
+KEPT_WITH_BOOKING: Final = ("reviews", "booking_slots")
+"""Rows kept with a kept booking: its review (the provider's score) and the slots it took."""
+ANONYMOUS_CHANNEL: Final = "deleted"
+"""The channel of the one anonymous person row that kept bookings point at."""
+DELETED_ACTOR: Final = "person:deleted"
+"""The actor of kept audit entries once the person who acted is deleted."""
+CHUNK: Final = 500
+"""Rows deleted per statement."""
+NOT_A_SENIOR: Final = (
+    "Only a person's own chat can delete what we hold about them, and for now only a senior's: "
+    "please ask a care coordinator to help."
+)
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """What was deleted and what was kept, by table."""
+
+    deleted: Mapping[str, int]
+    kept: Mapping[str, int]
+    relatives_told: int
+
+
+def forget_senior(session: Session, person_id: int, now: datetime) -> ForgetReport:
+    """Delete every row about one senior (see the module's docstring for what is kept, anonymised).
+
+    Raises:
+        NotAllowed: If the person is not a senior (a relative's or coordinator's data is not handled yet).
+    """
+    person = session.get(Person, person_id)
+    if person is None or person.role != "senior":
+        raise NotAllowed(NOT_A_SENIOR)
+    found = records_about(session, person_id)
+    kept = _kept_keys(found)
+    relatives = sorted({row["relative_id"] for row in found.tables.get(RelativeLink.__table__.name, ())
+                        if row["senior_id"] == person_id})
+    _anonymise_kept(session, person_id, kept)
+    deleted: Counter[str] = Counter()
+    for table in reversed([*metadata.sorted_tables]):
+        if table.name == AUDIT:
+            continue
+        deleted[table.name] += _delete_rows(session, table, found, kept.get(table.name, set()))
+    deleted[AUDIT] += _forget_audit(session, found, kept, person_id)
+    session.flush()
+    for relative_id in relatives:
+        enqueue(session, relative_id, "family", UNLINKED_INTENT, {}, at=now,
+                text="Your relative has ended the family link.")
+    audit.record(session, audit.ASSISTANT, "person.forgotten", "person", "deleted", at=now,
+                 rows=sum(deleted.values()), kept=sum(len(keys) for keys in kept.values()))
+    return ForgetReport(
+        deleted={name: count for name, count in sorted(deleted.items()) if count},
+        kept={name: len(keys) for name, keys in sorted(kept.items()) if keys},
+        relatives_told=len(relatives),
+    )
+
+
+def _primary_key(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[column.name] for column in table.primary_key.columns)
+
+
+def _kept_keys(found: PersonRecords) -> dict[str, set[tuple[Any, ...]]]:
+    """The primary keys of the rows kept for accounting: bookings carried out, their reviews and slots."""
+    bookings = metadata.tables[Booking.__table__.name]
+    kept_ids = {row["id"] for row in found.tables.get(bookings.name, ())
+                if row["status"] in KEPT_BOOKING_STATUSES and row["senior_id"] == found.person_id}
+    kept: dict[str, set[tuple[Any, ...]]] = {}
+    for name, rows in found.tables.items():
+        table = metadata.tables[name]
+        if name == bookings.name:
+            keys = {_primary_key(table, row) for row in rows if row["id"] in kept_ids}
+        elif name in KEPT_WITH_BOOKING:
+            keys = {_primary_key(table, row) for row in rows if row.get("booking_id") in kept_ids}
+        else:
+            continue
+        kept[name] = keys
+    return kept
+
+
+def _anonymous_person(session: Session) -> int:
+    """The one anonymous person row that kept bookings point at (made on first use)."""
+    existing = session.scalar(select(Person.id).where(Person.channel == ANONYMOUS_CHANNEL))
+    if existing is not None:
+        return existing
+    anonymous = Person(role="senior", display_name="", conversation_id=None, channel=ANONYMOUS_CHANNEL)
+    session.add(anonymous)
+    session.flush()
+    return anonymous.id
+
+
+def _anonymise_kept(session: Session, person_id: int, kept: Mapping[str, set[tuple[Any, ...]]]) -> None:
+    """Point kept rows at the anonymous person and empty their free text."""
+    if not any(kept.values()):
+        return
+    anonymous = _anonymous_person(session)
+    booking_ids = [key[0] for key in kept.get(Booking.__table__.name, ())]
+    session.execute(update(Booking).where(Booking.id.in_(booking_ids)).values(details=""),
+                    execution_options={"synchronize_session": False})
+    session.execute(update(Review).where(Review.booking_id.in_(booking_ids)).values(comment=""),
+                    execution_options={"synchronize_session": False})
+    for name, keys in kept.items():
+        table = metadata.tables[name]
+        for column in table.c:
+            if any(key.column.table.name == PERSONS for key in column.foreign_keys) and keys:
+                session.execute(
+                    update(table).where(column == person_id).values({column.name: anonymous}),
+                    execution_options={"synchronize_session": False},
+                )
+
+
+def _delete_rows(session: Session, table: Table, found: PersonRecords, kept: set[tuple[Any, ...]]) -> int:
+    """Delete the found rows of one table that are not kept."""
+    doomed = [_primary_key(table, row) for row in found.tables.get(table.name, ())
+              if _primary_key(table, row) not in kept]
+    columns = list(table.primary_key.columns)
+    if len(columns) == 1:
+        for start in range(0, len(doomed), CHUNK):
+            chunk = [key[0] for key in doomed[start:start + CHUNK]]
+            session.execute(delete(table).where(columns[0].in_(chunk)), execution_options={"synchronize_session": False})
+        return len(doomed)
+    for key in doomed:
+        session.execute(delete(table).where(and_(*(column == value for column, value in zip(columns, key)))),
+                        execution_options={"synchronize_session": False})
+    return len(doomed)
+
+
+def _forget_audit(session: Session, found: PersonRecords, kept: Mapping[str, set[tuple[Any, ...]]],
+                  person_id: int) -> int:
+    """Delete the found audit entries, except those about kept bookings, whose actor is anonymised."""
+    kept_references = {row["reference"] for row in found.tables.get(Booking.__table__.name, ())
+                       if (row["id"],) in kept.get(Booking.__table__.name, set())}
+    doomed = [row["id"] for row in found.tables.get(AUDIT, ())
+              if not (row["entity_type"] == "booking" and row["entity_id"] in kept_references)]
+    if doomed:
+        session.execute(delete(AuditLog).where(AuditLog.id.in_(doomed)),
+                        execution_options={"synchronize_session": False})
+    session.execute(
+        update(AuditLog).where(AuditLog.actor == audit.person_actor(person_id)).values(actor=DELETED_ACTOR),
+        execution_options={"synchronize_session": False},
+    )
+    return len(doomed)

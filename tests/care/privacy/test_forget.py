@@ -1,0 +1,96 @@
+"""Deleting a senior: no row that names her is left, no row of anyone else is touched, in any table.
+
+Like test_records, the check reads every row of every table in the schema and decides for itself
+which rows name a person, so a table added later is covered without a change here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from assistant.care import CareServices
+from assistant.care.core.errors import NotAllowed
+from assistant.care.core.models import AuditLog, Booking, Notification, metadata
+from assistant.care.people.invites import UNLINKED_INTENT
+from assistant.care.privacy.records import PERSONS, records_about
+
+from ..helpers import FakeClock
+from .helpers import a_life, every_row, names_person, row_key
+
+
+def _personal_tables() -> set[str]:
+    """Tables whose rows can be about a person: a reference to one, a conversation, or to such a row."""
+    personal = {PERSONS, AuditLog.__table__.name}
+    for table in metadata.sorted_tables:
+        if "conversation_id" in table.c or any(
+            key.column.table.name in personal for column in table.c for key in column.foreign_keys
+        ):
+            personal.add(table.name)
+    return personal
+
+
+_PERSONAL = _personal_tables()
+
+
+def _records(care: CareServices, person_id: int) -> dict[str, list[dict[str, Any]]]:
+    with care.db.reading() as session:
+        return records_about(session, person_id).tables
+
+
+def test_forgetting_a_senior_leaves_no_row_that_names_her_and_touches_no_one_elses(
+    services: CareServices, clock: FakeClock,
+) -> None:
+    care = services
+    edith = a_life(care, clock, "conv-edith", "Edith Smith", "conv-mary")
+    walter = a_life(care, clock, "conv-walter", "Walter Jones", "conv-bob")
+    with care.db.reading() as session:
+        first = session.scalars(select(Booking).where(Booking.senior_id == edith, Booking.status != "cancelled")).first()
+        reference = first.reference
+    for status in ("assigned", "in_progress", "done"):
+        care.bookings.set_status(reference, status, "coordinator:sam")
+
+    edith_words = ("conv-edith", f"person:{edith}", "Edith Smith")
+    with care.db.reading() as session:
+        before = every_row(session)
+    walter_records = _records(care, walter)
+    hers = {(table, row_key(row)) for table, rows in _records(care, edith).items() for row in rows}
+
+    report = care.privacy.forget("conv-edith")
+
+    with care.db.reading() as session:
+        after = every_row(session)
+    left = [(table, row) for table, rows in after.items() for row in rows if names_person(table, row, edith, edith_words)]
+    assert left == []
+    after_keys = {(table, row_key(row)) for table, rows in after.items() for row in rows}
+    others = [(row["id"], (row["conversation_id"] or f"#{row['id']}", f"person:{row['id']}"))
+              for row in before[PERSONS] if row["id"] != edith]
+    untouched = {(table, row_key(row)) for table, rows in before.items() for row in rows
+                 if not names_person(table, row, edith, edith_words)
+                 and (table not in _PERSONAL or any(names_person(table, row, other, words) for other, words in others))}
+    # a row that names someone else goes only when it is about her too (her daughter's claim of her code)
+    assert untouched - hers - after_keys == set(), "rows of others, or of nobody's, were changed or deleted"
+    assert walter_records == _records(care, walter), "Walter's records changed"
+
+    # the visit carried out stays for the provider's accounts, with nobody's name on it
+    [kept] = [row for row in after["bookings"] if row["reference"] == reference]
+    [anonymous] = [row for row in after[PERSONS] if row["id"] == kept["senior_id"]]
+    assert anonymous["display_name"] == "" and anonymous["conversation_id"] is None and kept["details"] == ""
+    assert report.kept["bookings"] == 1 and report.deleted["senior_profiles"] == 1
+    # her daughter is told, in one line that does not name her
+    assert report.relatives_told == 1
+    with care.db.reading() as session:
+        told = session.scalars(select(Notification).where(Notification.intent == UNLINKED_INTENT)).all()
+    assert [note.text for note in told] == ["Your relative has ended the family link."]
+    assert care.people.find_by_conversation("conv-edith") is None
+    assert care.privacy.export("conv-edith") is None
+
+
+def test_a_relative_cannot_delete_a_senior_and_nobody_is_a_no_op(care: CareServices, clock: FakeClock) -> None:
+    a_life(care, clock, "conv-edith", "Edith Smith", "conv-mary")
+    with pytest.raises(NotAllowed):
+        care.privacy.forget("conv-mary")
+    assert care.people.find_by_conversation("conv-edith") is not None
+    assert care.privacy.forget("conv-stranger") is None

@@ -59,6 +59,10 @@ class Settings:
     care_delivery_workers: int = field(
         default_factory=lambda: _env_int("ASSISTANT_CARE_DELIVERY_WORKERS", 16)
     )
+    history_days: int = field(default_factory=lambda: _env_int("ASSISTANT_HISTORY_DAYS", 180))
+    """Days of conversation history kept in Rasa's tracker store; older events are deleted hourly."""
+    escalation_days: int = field(default_factory=lambda: _env_int("ASSISTANT_ESCALATION_DAYS", 730))
+    """Days a resolved escalation (and its notes) is kept."""
     console_port: int = field(default_factory=lambda: _env_int("ASSISTANT_CONSOLE_PORT", 5080))
     console_secret: str = field(default_factory=lambda: _env("ASSISTANT_CONSOLE_SECRET", ""))
     listen_address: str = field(default_factory=lambda: _env("ASSISTANT_LISTEN_ADDRESS", "127.0.0.1"))
@@ -71,6 +75,8 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"ASSISTANT_TIMEZONE is not a known timezone: {self.timezone!r}") from exc
+        if self.history_days < 1 or self.escalation_days < 1:
+            raise ValueError("ASSISTANT_HISTORY_DAYS and ASSISTANT_ESCALATION_DAYS must be at least 1 (days)")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how often the notification outbox is polled (coordinator replies, alerts)")
     parser.add_argument("--stale-after", type=float, default=float(settings.care_lock_stale_seconds),
                         help="seconds after which a silent care service's lock may be taken over")
+    parser.add_argument("--history-days", type=_positive_int, default=settings.history_days,
+                        help="days of conversation history kept in Rasa's tracker store")
+    parser.add_argument("--escalation-days", type=_positive_int, default=settings.escalation_days,
+                        help="days a resolved escalation is kept")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for Rasa")
     parser.add_argument("--workers", type=_positive_int, default=settings.care_delivery_workers,
                         help="requests to Rasa in flight at once (ASSISTANT_CARE_DELIVERY_WORKERS)")
@@ -92,6 +96,7 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     from assistant.care.coordinators.review_list import ReviewListService
     from assistant.careservice.delivery import RasaDelivery
     from assistant.careservice.emergency_sweep import EmergencySweep
+    from assistant.careservice.retention import Retention
     from assistant.careservice.scheduler import CareScheduler
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -104,10 +109,12 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     sweep = EmergencySweep(
         args.tracker_url, EmergencyService(db), danger_checks=DangerCheckService(db), review_list=ReviewListService(db),
     ) if args.tracker_url else None
+    retention = Retention(db, args.tracker_url or None, history=timedelta(days=args.history_days),
+                          escalations=timedelta(days=args.escalation_days))
     scheduler = CareScheduler(
         db, delivery, tick_seconds=args.tick_seconds, stale_after=timedelta(seconds=args.stale_after),
         workers=args.workers, notify_seconds=args.notify_seconds, coordinator_chat=chat,
-        emergency_sweep=sweep,
+        emergency_sweep=sweep, retention=retention,
     )
     try:
         scheduler.start()
@@ -126,6 +133,7 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
     finally:
         if not scheduler.running:
             delivery.close()
+            retention.close()
             db.dispose()
     console = None
     if getattr(args, "console", False):
@@ -154,6 +162,7 @@ def run(args: argparse.Namespace, stop: Optional[threading.Event] = None) -> int
             chat.close()
         if sweep is not None:
             sweep.close()
+        retention.close()
         db.dispose()
     log.info("care service stopped")
     return code

@@ -35,6 +35,7 @@ from assistant.care.reminders.reminders import DeliveryView, ReminderService
 from assistant.careservice.coordinator_chat import CoordinatorChat
 from assistant.careservice.delivery import DeliveryError, RasaDelivery
 from assistant.careservice.emergency_sweep import EmergencySweep
+from assistant.careservice.retention import Retention
 from assistant.careservice.outbox import Outbox, OutboxItem
 
 LOCK_NAME: Final = "care-scheduler"
@@ -46,6 +47,9 @@ JOB_NOTIFICATIONS: Final = "care.notifications"
 JOB_HEARTBEAT: Final = "care.heartbeat"
 JOB_COORDINATOR_CHAT: Final = "care.coordinator_chat"
 JOB_EMERGENCY_SWEEP: Final = "care.emergency_sweep"
+JOB_RETENTION: Final = "care.retention"
+RETENTION_SECONDS: Final = 3600.0
+"""How often old conversation history and resolved escalations are looked for."""
 DEFAULT_WORKERS: Final = 16
 """Requests to Rasa in flight at once (``ASSISTANT_CARE_DELIVERY_WORKERS``)."""
 
@@ -89,6 +93,7 @@ class CareScheduler:
         notify_seconds: Optional[float] = None,
         coordinator_chat: Optional[CoordinatorChat] = None,
         emergency_sweep: Optional[EmergencySweep] = None,
+        retention: Optional[Retention] = None,
     ) -> None:
         if tick_seconds <= 0 or (notify_seconds is not None and notify_seconds <= 0):
             raise ValueError("tick_seconds and notify_seconds must be positive")
@@ -103,6 +108,7 @@ class CareScheduler:
         self.notify_seconds: float = min(tick_seconds, 1.0) if notify_seconds is None else notify_seconds
         self.coordinator_chat: Optional[CoordinatorChat] = coordinator_chat
         self.emergency_sweep: Optional[EmergencySweep] = emergency_sweep
+        self.retention: Optional[Retention] = retention
         self.stale_after: timedelta = stale_after
         self.holder: str = holder or lock.new_holder()
         self.workers: int = workers
@@ -393,7 +399,8 @@ class CareScheduler:
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(1), "reminders": ThreadPoolExecutor(1),
                        "notifications": ThreadPoolExecutor(1), "chat": ThreadPoolExecutor(1),
-                       "heartbeat": ThreadPoolExecutor(1), "sweep": ThreadPoolExecutor(1)},
+                       "heartbeat": ThreadPoolExecutor(1), "sweep": ThreadPoolExecutor(1),
+                       "retention": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.tick_seconds * 2))},
         )
@@ -407,6 +414,8 @@ class CareScheduler:
         ]
         if self.emergency_sweep is not None:
             jobs.append((JOB_EMERGENCY_SWEEP, self.emergency_sweep.run, min(self.tick_seconds, 5.0), "sweep"))
+        if self.retention is not None:
+            jobs.append((JOB_RETENTION, self.retention.run, RETENTION_SECONDS, "retention"))
         if self.coordinator_chat is not None:
             chat = self.coordinator_chat
             jobs.append((JOB_COORDINATOR_CHAT, lambda: chat.post_pending(self._clock()), self.notify_seconds, "chat"))

@@ -31,6 +31,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from assistant.care.core import audit
 from assistant.care.core.models import AuditLog, Person, metadata
 
+CONDITIONS_PER_QUERY: int = 200
+"""How many conditions one query tests (texts quoting any of many references make many)."""
 PERSONS: str = Person.__table__.name
 AUDIT: str = AuditLog.__table__.name
 
@@ -126,12 +128,15 @@ def _add(session: Session, found: PersonRecords, table: Table, conditions: list[
         return
     rows = found.tables.setdefault(table.name, [])
     seen = {tuple(row[column.name] for column in table.primary_key.columns) for row in rows}
-    for row in session.execute(select(table).where(or_(*conditions)).order_by(*table.primary_key.columns)):
-        values = dict(row._mapping)
-        key = tuple(values[column.name] for column in table.primary_key.columns)
-        if key not in seen:
-            seen.add(key)
-            rows.append(values)
+    # a few hundred conditions per query: SQLite refuses expressions nested more than 1,000 deep
+    for start in range(0, len(conditions), CONDITIONS_PER_QUERY):
+        chunk = conditions[start:start + CONDITIONS_PER_QUERY]
+        for row in session.execute(select(table).where(or_(*chunk)).order_by(*table.primary_key.columns)):
+            values = dict(row._mapping)
+            key = tuple(values[column.name] for column in table.primary_key.columns)
+            if key not in seen:
+                seen.add(key)
+                rows.append(values)
     if not rows:
         del found.tables[table.name]
 

@@ -15,7 +15,7 @@ from assistant.care import CareServices
 from assistant.care.core.models import metadata
 from assistant.care.privacy.records import PERSONS, records_about
 
-from ..helpers import FakeClock
+from ..helpers import FakeClock, register
 from .helpers import a_life, every_row, names_person, row_key
 
 
@@ -67,3 +67,12 @@ def test_docs_privacy_lists_every_table_of_the_schema() -> None:
     text = (Path(__file__).resolve().parents[3] / "docs" / "privacy.md").read_text()
     missing = [table.name for table in metadata.sorted_tables if f"`{table.name}`" not in text]
     assert missing == []
+
+
+def test_a_senior_with_a_long_history_is_found_whole(care: CareServices) -> None:
+    """Hundreds of references quoted in texts: more conditions than one SQLite query may hold."""
+    profile = register(care, "conv-edith")
+    opened = [care.escalations.open("talk_to_human", "conv-edith", f"question {n}") for n in range(150)]
+    with care.db.reading() as session:
+        found = records_about(session, profile.person_id)
+    assert {row["reference"] for row in found.tables["escalations"]} == {e.reference for e in opened}

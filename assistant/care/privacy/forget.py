@@ -128,10 +128,14 @@ def _anonymise_kept(session: Session, person_id: int, kept: Mapping[str, set[tup
                     execution_options={"synchronize_session": False})
     for name, keys in kept.items():
         table = metadata.tables[name]
+        primary = list(table.primary_key.columns)
         for column in table.c:
-            if any(key.column.table.name == PERSONS for key in column.foreign_keys) and keys:
+            if not keys or not any(key.column.table.name == PERSONS for key in column.foreign_keys):
+                continue
+            for key in keys:  # only the kept rows: the others are deleted next
                 session.execute(
-                    update(table).where(column == person_id).values({column.name: anonymous}),
+                    update(table).where(column == person_id, *(c == v for c, v in zip(primary, key)))
+                    .values({column.name: anonymous}),
                     execution_options={"synchronize_session": False},
                 )
 

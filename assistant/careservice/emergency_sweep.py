@@ -41,7 +41,8 @@ EVENTS = sa.table(
     sa.column("id", sa.Integer), sa.column("sender_id", sa.String), sa.column("type_name", sa.String),
     sa.column("timestamp", sa.Float), sa.column("intent_name", sa.String), sa.column("data", sa.Text),
 )
-"""The columns of Rasa's tracker store table that the sweep reads."""
+"""The columns of Rasa's tracker store table that the care service reads (the sweep) and deletes from
+(retention)."""
 LOOKBACK = timedelta(hours=6)
 """How far back the first run looks (the care service may have been down too)."""
 DEFAULT_GRACE = timedelta(seconds=10)

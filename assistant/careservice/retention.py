@@ -19,13 +19,12 @@ from sqlalchemy.engine import Engine
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.core.db import Database
 from assistant.care.privacy.retention import DEFAULT_ESCALATION_DAYS, delete_resolved_escalations
+from assistant.careservice.emergency_sweep import EVENTS
 
 log = logging.getLogger("assistant.careservice.retention")
 
 DEFAULT_HISTORY_DAYS: Final = 180
 """How long conversation history is kept by default."""
-EVENTS: Final = sa.table("events", sa.column("id", sa.Integer), sa.column("timestamp", sa.Float))
-"""The columns of Rasa's tracker store table that retention needs."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from assistant.care.core.errors import NotAllowed
 from assistant.care.core.models import AuditLog, Booking, Person, RelativeLink, Review, metadata
 from assistant.care.core.notifications import enqueue
 from assistant.care.people.invites import UNLINKED_INTENT
-from assistant.care.privacy.records import AUDIT, PERSONS, PersonRecords, records_about
+from assistant.care.privacy.records import AUDIT, PersonRecords, primary_key, records_about, refers_to_person
 
 KEPT_BOOKING_STATUSES: Final = ("done",)
 """Bookings kept (anonymised) for the provider's accounts: visits and deliveries carried out."""
@@ -83,10 +83,6 @@ def forget_senior(session: Session, person_id: int, now: datetime) -> ForgetRepo
     )
 
 
-def _primary_key(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(row[column.name] for column in table.primary_key.columns)
-
-
 def _kept_keys(found: PersonRecords) -> dict[str, set[tuple[Any, ...]]]:
     """The primary keys of the rows kept for accounting: bookings carried out, their reviews and slots."""
     bookings = metadata.tables[Booking.__table__.name]
@@ -96,9 +92,9 @@ def _kept_keys(found: PersonRecords) -> dict[str, set[tuple[Any, ...]]]:
     for name, rows in found.tables.items():
         table = metadata.tables[name]
         if name == bookings.name:
-            keys = {_primary_key(table, row) for row in rows if row["id"] in kept_ids}
+            keys = {primary_key(table, row) for row in rows if row["id"] in kept_ids}
         elif name in KEPT_WITH_BOOKING:
-            keys = {_primary_key(table, row) for row in rows if row.get("booking_id") in kept_ids}
+            keys = {primary_key(table, row) for row in rows if row.get("booking_id") in kept_ids}
         else:
             continue
         kept[name] = keys
@@ -130,7 +126,7 @@ def _anonymise_kept(session: Session, person_id: int, kept: Mapping[str, set[tup
         table = metadata.tables[name]
         primary = list(table.primary_key.columns)
         for column in table.c:
-            if not keys or not any(key.column.table.name == PERSONS for key in column.foreign_keys):
+            if not keys or not refers_to_person(column):
                 continue
             for key in keys:  # only the kept rows: the others are deleted next
                 session.execute(
@@ -142,8 +138,8 @@ def _anonymise_kept(session: Session, person_id: int, kept: Mapping[str, set[tup
 
 def _delete_rows(session: Session, table: Table, found: PersonRecords, kept: set[tuple[Any, ...]]) -> int:
     """Delete the found rows of one table that are not kept."""
-    doomed = [_primary_key(table, row) for row in found.tables.get(table.name, ())
-              if _primary_key(table, row) not in kept]
+    doomed = [primary_key(table, row) for row in found.tables.get(table.name, ())
+              if primary_key(table, row) not in kept]
     columns = list(table.primary_key.columns)
     if len(columns) == 1:
         for start in range(0, len(doomed), CHUNK):

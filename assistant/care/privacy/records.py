@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from sqlalchemy import Column, String, Table, Text, or_, select
 from sqlalchemy.orm import Session
@@ -73,6 +73,16 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
+def primary_key(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The primary key of a row read from ``table``."""
+    return tuple(row[column.name] for column in table.primary_key.columns)
+
+
+def refers_to_person(column: Column) -> bool:
+    """True when the column is a foreign key to ``persons.id``."""
+    return any(key.column.table.name == PERSONS for key in column.foreign_keys)
+
+
 def _entity_keys(found: PersonRecords, entity_type: str) -> set[str]:
     """The audit ``entity_id`` values that name a found row of the table behind ``entity_type``."""
     for table in (entity_type, f"{entity_type}s"):
@@ -92,14 +102,13 @@ def _conditions(table: Table, found: PersonRecords, conversation_id: Optional[st
     if conversation_id is not None and "conversation_id" in table.c:
         conditions.append(table.c.conversation_id == conversation_id)
     for column in table.c:
+        if refers_to_person(column):
+            conditions.append(column == found.person_id)
+            continue
         for key in column.foreign_keys:
-            target: Column = key.column
-            if target.table.name == PERSONS:
-                conditions.append(column == found.person_id)
-            else:
-                values = found.keys(target.table.name, target.name)
-                if values:
-                    conditions.append(column.in_(sorted(values)))
+            values = found.keys(key.column.table.name, key.column.name)
+            if values:
+                conditions.append(column.in_(sorted(values)))
     return conditions
 
 
@@ -127,13 +136,13 @@ def _add(session: Session, found: PersonRecords, table: Table, conditions: list[
     if not conditions:
         return
     rows = found.tables.setdefault(table.name, [])
-    seen = {tuple(row[column.name] for column in table.primary_key.columns) for row in rows}
+    seen = {primary_key(table, row) for row in rows}
     # a few hundred conditions per query: SQLite refuses expressions nested more than 1,000 deep
     for start in range(0, len(conditions), CONDITIONS_PER_QUERY):
         chunk = conditions[start:start + CONDITIONS_PER_QUERY]
         for row in session.execute(select(table).where(or_(*chunk)).order_by(*table.primary_key.columns)):
             values = dict(row._mapping)
-            key = tuple(values[column.name] for column in table.primary_key.columns)
+            key = primary_key(table, values)
             if key not in seen:
                 seen.add(key)
                 rows.append(values)

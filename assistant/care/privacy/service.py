@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import select
-
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.core.db import Database
-from assistant.care.core.models import Person
+from assistant.care.people.people import person_by_conversation
 from assistant.care.privacy.forget import ForgetReport, forget_senior
 from assistant.care.privacy.records import PersonRecords, records_about
 
@@ -23,10 +21,8 @@ class PrivacyService:
     def export(self, conversation_id: str) -> Optional[PersonRecords]:
         """Every row about the person of this conversation; None when we hold nothing about them."""
         with self._db.reading() as session:
-            person_id = session.scalar(select(Person.id).where(Person.conversation_id == conversation_id))
-            if person_id is None:
-                return None
-            return records_about(session, person_id)
+            person = person_by_conversation(session, conversation_id)
+            return None if person is None else records_about(session, person.id)
 
     def forget(self, conversation_id: str) -> Optional[ForgetReport]:
         """Delete everything about the senior of this conversation; None when we hold nothing.
@@ -35,7 +31,5 @@ class PrivacyService:
             NotAllowed: If the conversation is not a senior's (see :func:`forget_senior`).
         """
         with self._db.session() as session:
-            person_id = session.scalar(select(Person.id).where(Person.conversation_id == conversation_id))
-            if person_id is None:
-                return None
-            return forget_senior(session, person_id, self._clock())
+            person = person_by_conversation(session, conversation_id)
+            return None if person is None else forget_senior(session, person.id, self._clock())

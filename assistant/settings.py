@@ -84,6 +84,11 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     @property
+    def tracker_url(self) -> str:
+        """SQLAlchemy URL of Rasa's tracker store, for reading and deleting conversation history."""
+        return f"sqlite:///{self.tracker_db}"
+
+    @property
     def rasa_base_url(self) -> str:
         """Where our own processes (the care service) reach Rasa's HTTP API."""
         return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"

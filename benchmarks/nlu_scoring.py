@@ -26,10 +26,10 @@ POSSIBLE = "possible_emergency"
 TASK_INTENTS = frozenset({
     "order_meal", "book_home_service", "change_booking", "cancel_booking", "set_reminder", "cancel_reminder",
     "snooze_reminder", "set_checkin", "stop_checkin", "complain", "rate_service", "update_profile", "register",
-    "invite_relative", "remove_relative",
+    "invite_relative", "remove_relative", "forget_me", "withdraw_consent",
 })
 """Intents that start one of our tasks (a booking, an order, a reminder, a complaint, a rating, a
-profile change, an invitation): an out-of-domain message predicted as one of these is a wrong flow."""
+profile change, an invitation, the question before deleting everything): an out-of-domain message predicted as one of these is a wrong flow."""
 
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)|\[([^\]]+)\]\{[^}]+\}")
 

@@ -23,6 +23,7 @@ from assistant.care.core.errors import (
     Unavailable,
 )
 from assistant.care.escalations.escalations import EscalationService
+from assistant.care.people.chats import ChatSettingsService
 from assistant.care.people.family import FamilyService
 from assistant.care.coordinators.handoffs import HandoffService
 from assistant.care.homeservices.homeservices import HomeServiceService
@@ -73,6 +74,7 @@ class CareServices:
         self.danger_checks: DangerCheckService = DangerCheckService(db, clock=clock)
         self.review_list: ReviewListService = ReviewListService(db, clock=clock)
         self.privacy: PrivacyService = PrivacyService(db, clock=clock)
+        self.chats: ChatSettingsService = ChatSettingsService(db, clock=clock)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":

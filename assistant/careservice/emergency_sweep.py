@@ -30,19 +30,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from assistant.care.core.clock import Clock, utcnow
+from assistant.care.privacy.history import EVENTS
 from assistant.care.safety.danger_checks import DangerCheckService
 from assistant.care.safety.emergencies import EmergencyService
 from assistant.care.coordinators.review_list import ReviewListService
 
 log = logging.getLogger("assistant.careservice.emergency_sweep")
 
-EVENTS = sa.table(
-    "events",
-    sa.column("id", sa.Integer), sa.column("sender_id", sa.String), sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float), sa.column("intent_name", sa.String), sa.column("data", sa.Text),
-)
-"""The columns of Rasa's tracker store table that the care service reads (the sweep) and deletes from
-(retention)."""
 LOOKBACK = timedelta(hours=6)
 """How far back the first run looks (the care service may have been down too)."""
 DEFAULT_GRACE = timedelta(seconds=10)

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     settings = load_settings()
     parser.add_argument("--database-url", default=settings.database_url, help="SQLAlchemy database URL")
     parser.add_argument("--rasa-url", default=settings.rasa_base_url, help="base URL of Rasa's HTTP API")
-    parser.add_argument("--tracker-url", default=f"sqlite:///{settings.tracker_db}",
+    parser.add_argument("--tracker-url", default=settings.tracker_url,
                         help="Rasa's tracker store (SQLAlchemy URL): emergencies the action server missed are read from it")
     parser.add_argument("--rasa-token", default=settings.rasa_token or None, help="Rasa's --auth-token")
     parser.add_argument("--tick-seconds", type=float, default=float(settings.care_tick_seconds),

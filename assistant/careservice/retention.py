@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Optional
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.core.db import Database
+from assistant.care.privacy.history import ConversationHistory
 from assistant.care.privacy.retention import DEFAULT_ESCALATION_DAYS, delete_resolved_escalations
-from assistant.careservice.emergency_sweep import EVENTS
 
 log = logging.getLogger("assistant.careservice.retention")
 
@@ -55,7 +52,7 @@ class Retention:
         if history <= timedelta(0) or escalations <= timedelta(0):
             raise ValueError("retention periods must be positive")
         self._db = db
-        self._tracker: Optional[Engine] = sa.create_engine(tracker_url, future=True) if tracker_url else None
+        self._history = ConversationHistory(tracker_url)
         self.history = history
         self.escalations = escalations
         self._clock = clock
@@ -72,13 +69,8 @@ class Retention:
 
     def _delete_history(self, before: datetime) -> int:
         """Delete tracker events older than ``before`` (nothing when Rasa has not made its table yet)."""
-        if self._tracker is None or not sa.inspect(self._tracker).has_table("events"):
-            return 0
-        with self._tracker.begin() as connection:
-            result = connection.execute(sa.delete(EVENTS).where(EVENTS.c.timestamp < before.timestamp()))
-        return int(result.rowcount or 0)
+        return self._history.delete_before(before)
 
     def close(self) -> None:
         """Release the tracker store's connections."""
-        if self._tracker is not None:
-            self._tracker.dispose()
+        self._history.close()

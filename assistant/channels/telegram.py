@@ -9,6 +9,7 @@ Registered (only when ``TELEGRAM_BOT_TOKEN`` is set, see
       secret_token: ${TELEGRAM_SECRET_TOKEN}    # optional: checked on every webhook call
       base_url: ${TELEGRAM_API_BASE_URL}        # optional: a local Bot API server
       voice_engine: ${TELEGRAM_VOICE_ENGINE}    # optional: auto (default) | offline | off
+      # optional: database_url (ASSISTANT_DATABASE_URL): per-chat settings and buttons live there
       # optional tuning: mode (webhook | polling), voice_language (en), state_dir (.state),
       # retries (3), retry_backoff_seconds (1), chat_rate (1/s), chat_burst (3),
       # overall_rate (30/s), poll_timeout (30 s), read_timeout (10 s)
@@ -26,8 +27,8 @@ same handler as the webhook. A poller in another process can feed the webhook in
 (:class:`~assistant.channels.telegram_bot.WebhookRelay`).
 
 Every update is handled once (Telegram retries webhooks: ids are remembered for an hour).
-Text and button presses go to Rasa; ``/start``, ``/help``, ``/repeat`` and ``/stop``
-become the intents ``greet``, ``ask_capabilities``, ``repeat`` and ``stop``; ``/voice
+Text and button presses go to Rasa; ``/start``, ``/help``, ``/repeat``, ``/stop``, ``/mydata``
+and ``/forget`` become intents (:mod:`~assistant.channels.commands`); ``/voice
 on|off`` is handled here. Stickers, pictures, files and voice notes get a kind
 explanation; a shared contact or venue is offered to fill the phone or the address,
 and only on "Yes" does ``/update_profile{...}`` go to Rasa.
@@ -79,6 +80,7 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
+from assistant.channels.commands import COMMAND_PAYLOADS
 from assistant.channels.telegram_bot import (
     ALLOWED_UPDATES,
     SECRET_HEADER,
@@ -105,7 +107,9 @@ from assistant.channels.telegram_state import (
     FailureLog,
     RecentIds,
 )
-from assistant.settings import STATE_DIR
+from assistant.care.core.db import Database
+from assistant.care.people.chats import ChatSettingsService
+from assistant.settings import STATE_DIR, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -119,16 +123,6 @@ MODE_POLLING = "polling"
 MODES = (MODE_WEBHOOK, MODE_POLLING)
 VOICE_ENGINES = ("auto", "offline", "off")
 
-# Commands that become Rasa intents.
-COMMAND_PAYLOADS = {
-    "start": "/greet",
-    "help": "/ask_capabilities",
-    "repeat": "/repeat",
-    "again": "/repeat",
-    "stop": "/stop",
-    "invite": "/invite_relative",
-    "family": "/list_family",
-}
 MAX_CODE_CHARS = 20
 VOICE_ON_WORDS = frozenset({"on", "yes", "1", "true", "start"})
 VOICE_OFF_WORDS = frozenset({"off", "no", "0", "false", "stop"})
@@ -252,7 +246,10 @@ class TelegramOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
-        """Sends the ``text`` of custom JSON (with its ``buttons``), if it has one."""
+        """Sends a ``download`` of custom JSON as a document; else its ``text`` (with its ``buttons``)."""
+        if isinstance(json_message, dict) and isinstance(json_message.get("download"), dict):
+            await self.send_download(recipient_id, json_message["download"])
+            return
         if not isinstance(json_message, dict) or not json_message.get("text"):
             logger.debug("telegram: custom JSON without text for %s is not shown", recipient_id)
             return
@@ -262,6 +259,23 @@ class TelegramOutput(OutputChannel):
             await self.send_text_message(recipient_id, str(json_message["text"]))
 
     # -- ours
+
+    async def send_download(self, recipient_id: Text, download: Dict[Text, Any]) -> None:
+        """Sends a file the user asked for (``{"filename", "content", "label"}``) as a document."""
+        filename = str(download.get("filename") or "")
+        content = download.get("content")
+        chat_id = self._chat(recipient_id, "sendDocument", filename)
+        if chat_id is None or not isinstance(content, str) or not filename:
+            return
+        bot = self.channel.bot
+        data = content.encode("utf-8")
+        caption = str(download.get("label") or "")[:1024] or None
+        await self.channel.sender.call(
+            "sendDocument",
+            chat_id,
+            lambda: bot.send_document(chat_id=chat_id, document=data, filename=filename, caption=caption),
+            text=filename,
+        )
 
     def _chat(self, recipient_id: Any, action: str, text: Optional[str]) -> Optional[int]:
         chat_id = chat_id_of(recipient_id)
@@ -340,6 +354,7 @@ class TelegramInput(InputChannel):
         mode: Optional[str] = None,
         base_url: Optional[str] = None,
         state_dir: Optional[Path] = STATE_DIR,
+        database_url: Optional[str] = None,
         voice_engine: str = "auto",
         speech: Any = None,
         voice_language: str = "en",
@@ -380,7 +395,11 @@ class TelegramInput(InputChannel):
             bot_token, base_url, overall_rate=overall_rate, read_timeout=read_timeout
         )
         self.failures = FailureLog(state_dir / FAILURE_FILE if state_dir else None)
-        self.store = ChatStore(state_dir / STATE_FILE if state_dir else None, default_language=voice_language)
+        self.store = ChatStore(
+            ChatSettingsService(Database(database_url)) if database_url else None,
+            default_language=voice_language,
+            legacy_path=state_dir / STATE_FILE if state_dir else None,
+        )
         self.sender = TelegramSender(
             self.bot,
             self.failures,
@@ -423,6 +442,7 @@ class TelegramInput(InputChannel):
             mode=_text(credentials.get("mode")),
             base_url=_text(credentials.get("base_url")),
             state_dir=Path(state_dir) if state_dir else STATE_DIR,
+            database_url=_text(credentials.get("database_url")) or load_settings().database_url,
             voice_engine=_text(credentials.get("voice_engine")) or "auto",
             voice_language=_text(credentials.get("voice_language")) or "en",
             retries=_number(credentials, "retries", 3, int),

@@ -1,26 +1,27 @@
 """What the Telegram channel remembers: seen updates, per-chat settings and buttons, failures.
 
-Framework-free (no Rasa, no Telegram): plain Python and JSON files under ``.state/``.
+Framework-free (no Rasa, no Telegram). Per-chat settings are kept in the care database (through a
+:class:`ChatSettings`); only the failure log is a file under ``.state/``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Protocol, Tuple, TypeVar
 
 from assistant.channels.telegram_format import Button, button_key
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STATE_FILE = "telegram-chats.json"
+"""Where older versions kept per-chat settings; moved into the database at start, then deleted."""
 FAILURE_FILE = "telegram-failures.jsonl"
 
 
@@ -77,55 +78,68 @@ class ChatState:
             self.buttons = OrderedDict()
 
 
-class ChatStore:
-    """Per-chat voice setting, voice language and button payloads, in memory and a JSON file.
+class ChatSettings(Protocol):
+    """Where per-chat settings are kept for good (the care database's ``chat_settings``)."""
 
-    The voice setting and language move to the senior's profile (``voice_replies``,
-    ``language``) later; until then they live here. Button payloads that carry
-    personal data (a phone number offered for saving) are kept in memory only.
+    def voice_replies(self, conversation_id: str) -> bool: ...
+    def set_voice_replies(self, conversation_id: str, on: bool) -> None: ...
+    def language(self, conversation_id: str) -> Optional[str]: ...
+    def set_language(self, conversation_id: str, language: str) -> None: ...
+    def remember_button(self, conversation_id: str, key: str, title: str, payload: str) -> None: ...
+    def button(self, conversation_id: str, key: str) -> Optional[Tuple[str, str]]: ...
+
+
+class ChatStore:
+    """Per-chat voice setting, voice language and button payloads: in the database, with a memory copy.
+
+    With ``settings`` (the care database) every setting and button is written there, so it is in the
+    person's export, goes when they are forgotten, and is shared by every channel process; reads
+    ask the database and fall back to the memory copy only when it fails (logged). Button
+    payloads that carry personal data (a phone number offered for saving) are kept in memory
+    only. A chat file left by an older version (``legacy_path``) is moved into the database once
+    and deleted.
     """
 
     def __init__(
         self,
-        path: Optional[Path],
+        settings: Optional[ChatSettings] = None,
         default_language: str = "en",
         max_buttons: int = 64,
         max_chats: int = 20_000,
+        legacy_path: Optional[Path] = None,
     ) -> None:
-        """Creates the store and loads ``path`` if it exists."""
-        self.path = Path(path) if path is not None else None
+        """Creates the store; moves ``legacy_path`` into ``settings`` if both exist."""
+        self.settings = settings
         self.default_language = default_language
         self.max_buttons = max_buttons
         self.max_chats = max_chats
         self._chats: "OrderedDict[int, ChatState]" = OrderedDict()
         self._private: Dict[int, "OrderedDict[str, Tuple[str, str]]"] = {}
-        self._load()
+        if settings is not None and legacy_path is not None and legacy_path.exists():
+            self._move_legacy_file(legacy_path)
 
     # -- voice
 
     def voice_enabled(self, chat_id: int) -> bool:
         """Whether voice replies are on for ``chat_id``."""
         state = self._chats.get(chat_id)
-        return bool(state and state.voice)
+        return bool(self._ask(lambda s: s.voice_replies(str(chat_id)), state is not None and state.voice))
 
     def set_voice(self, chat_id: int, enabled: bool) -> None:
         """Turns voice replies on or off for ``chat_id``."""
-        state = self._state(chat_id)
-        if state.voice != enabled:
-            state.voice = enabled
-            self._save()
+        self._state(chat_id).voice = enabled
+        self._tell(lambda s: s.set_voice_replies(str(chat_id), enabled))
 
     def language(self, chat_id: int) -> str:
         """The language voice replies are spoken in (the assistant's language)."""
         state = self._chats.get(chat_id)
-        return (state.language if state and state.language else None) or self.default_language
+        known = self._ask(lambda s: s.language(str(chat_id)), state.language if state else None)
+        return known or self.default_language
 
     def set_language(self, chat_id: int, language: str) -> None:
         """Sets the voice language of ``chat_id``."""
-        state = self._state(chat_id)
-        if state.language != language:
-            state.language = language
-            self._save()
+        self._state(chat_id).language = language
+        self._tell(lambda s: s.set_language(str(chat_id), language))
 
     # -- buttons
 
@@ -133,22 +147,13 @@ class ChatStore:
         """Keeps ``button`` for ``chat_id``; returns the short id to put in ``callback_data``."""
         key = button_key(button.payload)
         value = (button.title, button.payload)
+        kept = self._state(chat_id).buttons if persist else self._private.setdefault(chat_id, OrderedDict())
+        kept[key] = value
+        kept.move_to_end(key)
+        while len(kept) > self.max_buttons:
+            kept.popitem(last=False)
         if persist:
-            buttons = self._state(chat_id).buttons
-            changed = buttons.get(key) != value
-            buttons[key] = value
-            buttons.move_to_end(key)
-            while len(buttons) > self.max_buttons:
-                buttons.popitem(last=False)
-                changed = True
-            if changed:
-                self._save()
-        else:
-            private = self._private.setdefault(chat_id, OrderedDict())
-            private[key] = value
-            private.move_to_end(key)
-            while len(private) > self.max_buttons:
-                private.popitem(last=False)
+            self._tell(lambda s: s.remember_button(str(chat_id), key, button.title, button.payload))
         return key
 
     def button(self, chat_id: int, key: str) -> Optional[Button]:
@@ -157,9 +162,11 @@ class ChatStore:
         if value is None:
             state = self._chats.get(chat_id)
             value = state.buttons.get(key) if state else None
+        if value is None:
+            value = self._ask(lambda s: s.button(str(chat_id), key), None)
         return Button(title=value[0], payload=value[1]) if value else None
 
-    # -- persistence
+    # -- keeping
 
     def _state(self, chat_id: int) -> ChatState:
         state = self._chats.get(chat_id)
@@ -170,48 +177,41 @@ class ChatStore:
         self._chats.move_to_end(chat_id)
         return state
 
-    def _load(self) -> None:
-        if self.path is None or not self.path.exists():
+    def _ask(self, read: Callable[[ChatSettings], T], fallback: T) -> T:
+        if self.settings is None:
+            return fallback
+        try:
+            return read(self.settings)
+        except Exception as error:  # noqa: BLE001 - the chat goes on with what this process knows
+            logger.error("telegram: cannot read chat settings (%s); using this process's copy", error)
+            return fallback
+
+    def _tell(self, write: Callable[[ChatSettings], None]) -> None:
+        if self.settings is None:
             return
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            write(self.settings)
+        except Exception as error:  # noqa: BLE001 - kept in memory; the next change tries again
+            logger.error("telegram: cannot save chat settings (%s); kept in memory only", error)
+
+    def _move_legacy_file(self, path: Path) -> None:
+        """Moves the chat file of an older version into the database, then deletes it."""
+        assert self.settings is not None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
             for raw_id, raw in (data.get("chats") or {}).items():
-                buttons: "OrderedDict[str, Tuple[str, str]]" = OrderedDict()
+                conversation = str(int(raw_id))
+                if raw.get("voice"):
+                    self.settings.set_voice_replies(conversation, True)
+                if raw.get("language"):
+                    self.settings.set_language(conversation, str(raw["language"]))
                 for key, pair in (raw.get("buttons") or {}).items():
                     if isinstance(pair, list) and len(pair) == 2:
-                        buttons[str(key)] = (str(pair[0]), str(pair[1]))
-                language = raw.get("language")
-                self._chats[int(raw_id)] = ChatState(
-                    voice=bool(raw.get("voice")),
-                    language=str(language) if language else None,
-                    buttons=buttons,
-                )
-        except (OSError, ValueError, TypeError, AttributeError) as error:
-            logger.error("telegram: cannot read %s (%s); starting with empty chat state", self.path, error)
-
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        data = {
-            "version": 1,
-            "chats": {
-                str(chat_id): {
-                    "voice": state.voice,
-                    **({"language": state.language} if state.language else {}),
-                    "buttons": {key: list(value) for key, value in state.buttons.items()},
-                }
-                for chat_id, state in self._chats.items()
-            },
-        }
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=self.path.parent, suffix=".tmp", delete=False, encoding="utf-8"
-            ) as handle:
-                json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
-            os.replace(handle.name, self.path)
-        except OSError as error:
-            logger.error("telegram: cannot save chat state to %s: %s", self.path, error)
+                        self.settings.remember_button(conversation, str(key), str(pair[0]), str(pair[1]))
+            path.unlink()
+            logger.info("telegram: moved the chat settings of %s into the database", path)
+        except Exception as error:  # noqa: BLE001 - the file stays for the next start to try again
+            logger.error("telegram: cannot move %s into the database: %s", path, error)
 
 
 class FailureLog:
@@ -236,8 +236,8 @@ class FailureLog:
             "action": action,
             "error": description[:500],
         }
-        if text is not None:
-            entry["text"] = text[:200]
+        if text is not None:  # how long, not what: the file is outside the database and its deletions
+            entry["characters"] = len(text)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:

@@ -58,6 +58,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.channels.commands import typed_command_payload
+
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "webchat"
@@ -460,7 +462,7 @@ class WebChatInput(InputChannel):
             if not message.strip():
                 return _reply([EMPTY_MESSAGE_REPLY])
             truncated = len(message) > self.max_message_length
-            text = message[: self.max_message_length]
+            text = typed_command_payload(message) or message[: self.max_message_length]
 
         collector = WebChatCollectingOutput()
         failed = False

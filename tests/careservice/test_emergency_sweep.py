@@ -18,6 +18,11 @@ from tests.care.helpers import FakeClock, register
 
 def write_tracker(path: Path, sender: str, text: str, message_id: Optional[str], at: float, intent: str = "emergency") -> None:
     """Save a conversation with one user message through Rasa's own SQL tracker store."""
+    asyncio.run(save_turn(path, sender, text, message_id, at, intent))
+
+
+async def save_turn(path: Path, sender: str, text: str, message_id: Optional[str], at: float, intent: str = "emergency") -> None:
+    """:func:`write_tracker` from inside an event loop."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, UserUttered
@@ -29,7 +34,7 @@ def write_tracker(path: Path, sender: str, text: str, message_id: Optional[str],
         UserUttered(text, intent={"name": intent, "confidence": 1.0}, parse_data={"emergency_sign": "fall"},
                     message_id=message_id, timestamp=at),
     ])
-    asyncio.run(store.save(tracker))
+    await store.save(tracker)
     store.engine.dispose()
 
 

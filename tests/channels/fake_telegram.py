@@ -179,6 +179,11 @@ class FakeTelegram:
             params, voice={"file_id": "voice-1", "file_unique_id": "voice-u1", "duration": 2, "mime_type": "audio/ogg"}
         )
 
+    def _api_sendDocument(self, params: Dict[str, Any]) -> Any:
+        return self._message(
+            params, document={"file_id": "document-1", "file_unique_id": "document-u1", "file_name": "file"}
+        )
+
     def _api_sendPhoto(self, params: Dict[str, Any]) -> Any:
         return self._message(
             params, photo=[{"file_id": "photo-1", "file_unique_id": "photo-u1", "width": 10, "height": 10}]

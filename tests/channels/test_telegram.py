@@ -53,6 +53,9 @@ from assistant.channels.telegram_format import (
     spoken_text,
     utf16_len,
 )
+from assistant.care.core.db import Database
+from assistant.care.core.models import ChatSetting
+from assistant.care.people.chats import ChatSettingsService
 from assistant.channels.telegram_state import ChatStore, RecentIds
 from assistant.voice import Speech
 from tests.channels.fake_telegram import (
@@ -162,11 +165,16 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 def make_channel(fake: FakeTelegram, state_dir: Path, **options: Any) -> TelegramInput:
+    """A channel against the fake server, with its chat settings in a care database beside ``state_dir``."""
+    database = state_dir.parent / "care.db"
+    if not database.exists():
+        Database(f"sqlite:///{database}").upgrade()
     settings: Dict[str, Any] = dict(
         secret_token=SECRET,
         mode="webhook",
         base_url=fake.base_url,
         state_dir=state_dir,
+        database_url=f"sqlite:///{database}",
         speech=Speech(state_dir / "voice-cache", online=False),
         retry_backoff_seconds=0.01,
         chat_rate=100.0,
@@ -278,25 +286,55 @@ def test_recent_ids_are_bounded_and_expire() -> None:
     assert recent.first_time(4)  # expired
 
 
-def test_chat_store_persists_voice_and_buttons_but_not_private_payloads(tmp_path: Path) -> None:
-    path = tmp_path / "chats.json"
-    store = ChatStore(path, max_buttons=2)
+def _chat_settings(tmp_path: Path) -> ChatSettingsService:
+    database = Database(f"sqlite:///{tmp_path / 'care.db'}")
+    database.upgrade()
+    return ChatSettingsService(database)
+
+
+def test_chat_store_keeps_voice_and_buttons_in_the_database_but_not_private_payloads(tmp_path: Path) -> None:
+    settings = _chat_settings(tmp_path)
+    store = ChatStore(settings, max_buttons=2)
     store.set_voice(7, True)
-    keys = [store.remember_button(7, Button(f"B{n}", f"/p{n}")) for n in range(3)]
+    keys = [store.remember_button(7, Button(f"B{n}", f"/p{n}")) for n in range(70)]
     secret = store.remember_button(7, Button("Yes", '/update_profile{"phone": "+4470"}'), persist=False)
-    again = ChatStore(path)
+    again = ChatStore(settings)  # another process, or after a restart
     assert again.voice_enabled(7) and not again.voice_enabled(8)
-    assert again.button(7, keys[0]) is None  # only the last two are kept
-    assert again.button(7, keys[2]) == Button("B2", "/p2")
+    assert again.button(7, keys[0]) is None  # only the newest 64 are kept
+    assert again.button(7, keys[-1]) == Button("B69", "/p69") and again.button(7, keys[6]) == Button("B6", "/p6")
     assert again.button(7, secret) is None and store.button(7, secret) is not None
-    assert "+4470" not in path.read_text()
+    with settings._db.reading() as session:
+        row = session.get(ChatSetting, "7")
+        assert row is not None and row.voice_replies and "+4470" not in row.buttons_json
     assert again.language(7) == "en"
+
+
+def test_a_chat_file_of_an_older_version_moves_into_the_database(tmp_path: Path) -> None:
+    legacy = tmp_path / "telegram-chats.json"
+    legacy.write_text(json.dumps({"version": 1, "chats": {"7": {"voice": True, "language": "de", "buttons": {"k1": ["Yes", "/affirm"]}}}}))
+    store = ChatStore(_chat_settings(tmp_path), legacy_path=legacy)
+    assert not legacy.exists()
+    assert store.voice_enabled(7) and store.language(7) == "de" and store.button(7, "k1") == Button("Yes", "/affirm")
+
+
+def test_without_the_database_the_chat_goes_on_from_memory(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = _chat_settings(tmp_path)
+    store = ChatStore(settings)
+    store.set_voice(7, True)
+    settings._db.engine.dispose()
+    (tmp_path / "care.db").unlink()
+    (tmp_path / "care.db").mkdir()  # the database file is gone and cannot be made again
+    store.set_voice(8, True)
+    key = store.remember_button(8, Button("Yes", "/affirm"))
+    assert store.voice_enabled(8) and store.button(8, key) == Button("Yes", "/affirm")
+    assert "kept in memory only" in caplog.text
 
 
 # ---------------------------------------------------------------------- set-up
 
 
-def test_credentials(tmp_path: Path) -> None:
+def test_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", f"sqlite:///{tmp_path / 'care.db'}")
     assert TelegramInput.name() == "telegram" and TelegramOutput.name() == "telegram"
     polling = TelegramInput.from_credentials({"bot_token": TOKEN, "state_dir": str(tmp_path)})
     assert isinstance(polling, TelegramInput) and polling.mode == "polling" and polling.secret_token is None
@@ -313,7 +351,8 @@ def test_credentials(tmp_path: Path) -> None:
         TelegramInput.from_credentials({"bot_token": TOKEN, "mode": "carrier-pigeon"})
     with pytest.raises(ValueError, match="secret_token"):
         TelegramInput.from_credentials({"bot_token": TOKEN, "mode": "webhook"})
-    off = TelegramInput.from_credentials({"bot_token": TOKEN, "voice_engine": "off", "state_dir": str(tmp_path)})
+    off = TelegramInput.from_credentials({"bot_token": TOKEN, "voice_engine": "off", "state_dir": str(tmp_path),
+                                          "database_url": f"sqlite:///{tmp_path / 'care.db'}"})
     assert off.voice is None
 
 
@@ -455,7 +494,7 @@ async def test_buttons_survive_a_restart_of_the_channel(start: Start, fake: Fake
     served = await start()
     await served.send(message_update("menu"))
     data = keyboard(served.fake.called("sendMessage")[0])[1][0]["callback_data"]
-    restarted = make_channel(fake, served.channel.store.path.parent)  # type: ignore[union-attr]
+    restarted = make_channel(fake, tmp_path / "after-a-restart")
     assert restarted.store.button(CHAT_ID, data[2:]) == Button("Not now", "/deny")
     await restarted.stop()
 
@@ -480,6 +519,8 @@ async def test_an_unknown_button_gets_a_kind_reply(start: Start) -> None:
         ("/cancel my lunch", "cancel my lunch"),
         ("/invite", "/invite_relative"),
         ("/family", "/list_family"),
+        ("/mydata", "/my_data"),
+        ("/forget", "/forget_me"),
         ("/link k7m-4qp", '/link_account{"invite_code": "k7m-4qp"}'),
         ("/link K7M 4QP", '/link_account{"invite_code": "K7M4QP"}'),
         ('/link "}{/x', '/link_account{"invite_code": "\\"}{/x"}'),
@@ -541,7 +582,7 @@ async def test_a_picture_caption_still_reaches_the_assistant(start: Start) -> No
     assert served.fake.texts() == [PICTURE_REPLY, "You said: my heating is broken"]
 
 
-async def test_a_shared_contact_is_saved_only_after_yes(start: Start) -> None:
+async def test_a_shared_contact_is_saved_only_after_yes(start: Start, tmp_path: Path) -> None:
     served = await start()
     contact = {"phone_number": "447700900123", "first_name": "Mary", "user_id": CHAT_ID}
     await served.send(message_update(contact=contact))
@@ -555,10 +596,9 @@ async def test_a_shared_contact_is_saved_only_after_yes(start: Start) -> None:
     assert served.agent.received == [] and served.fake.texts()[-1] == NOT_SAVED_REPLY
     await served.send(callback_update(yes["callback_data"]))
     assert served.texts_to_rasa() == ['/update_profile{"phone": "+447700900123"}']
-    # The phone number is never written to the channel's state file.
-    state_file = served.channel.store.path
-    assert state_file is not None
-    assert not state_file.exists() or "447700900123" not in state_file.read_text()
+    # The phone number offered on a button is never written down: not in the database, not in a file.
+    kept = [path for path in tmp_path.rglob("*") if path.is_file() and b"447700900123" in path.read_bytes()]
+    assert kept == []
 
 
 async def test_a_shared_venue_offers_its_address(start: Start) -> None:
@@ -587,6 +627,20 @@ async def test_a_long_reply_is_split_with_the_keyboard_on_the_last_part(start: S
     assert " ".join(" ".join(c.params["text"] for c in calls).split()) == " ".join(LONG_REPLY.split())
     assert all("reply_markup" not in call.params for call in calls[:-1])
     assert keyboard(calls[-1])[0][0]["text"] == "Done"
+
+
+async def test_a_data_export_is_sent_as_a_document_after_its_text(start: Start) -> None:
+    served = await start()
+    content = '{"held_about_you": {"senior_profiles": [{"full_name": "Mary Jones"}]}}'
+    await served.channel.get_output_channel().send_response("4242", {
+        "text": "Here is all of it as one file.",
+        "custom": {"download": {"filename": "my-data-2026-12-07.json", "content": content, "label": "Download my data"}},
+    })
+    [text] = served.fake.called("sendMessage")
+    [document] = served.fake.called("sendDocument")
+    assert text.params["text"] == "Here is all of it as one file." and document.params["caption"] == "Download my data"
+    assert list(document.files.values()) == [content.encode()]
+    assert served.fake.calls.index(text) < served.fake.calls.index(document)
 
 
 async def test_retry_after_is_waited_out_then_sent(start: Start) -> None:
@@ -618,7 +672,8 @@ async def test_what_still_fails_is_recorded(start: Start) -> None:
     await served.send(message_update("again"))
     assert len(served.fake.called("sendMessage")) == 4
     first, second = failures(served)
-    assert (first["chat_id"], first["action"], first["text"]) == (CHAT_ID, "sendMessage", "You said: hello")
+    assert (first["chat_id"], first["action"], first["characters"]) == (CHAT_ID, "sendMessage", len("You said: hello"))
+    assert "hello" not in served.channel.failures.path.read_text()  # type: ignore[union-attr]
     assert "NetworkError" in first["error"] and "Forbidden" in second["error"]
     assert served.channel.failures.count == 2
 
@@ -683,8 +738,7 @@ async def test_voice_on_sends_the_text_then_a_voice_note(start: Start) -> None:
         assert call.files["voice"].startswith(b"OggS")
     assert served.texts_to_rasa() == ["hello"]  # /voice is handled by the channel
     assert served.channel.store.voice_enabled(CHAT_ID)
-    state = json.loads(served.channel.store.path.read_text())  # type: ignore[union-attr]
-    assert state["chats"][str(CHAT_ID)]["voice"] is True
+    assert served.channel.store.settings is not None and served.channel.store.settings.voice_replies(str(CHAT_ID))
 
     await served.send(message_update("/voice off"))
     await served.send(message_update("hello again"))

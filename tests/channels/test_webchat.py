@@ -372,6 +372,16 @@ async def test_post_returns_replies_with_buttons(start_server: StartServer) -> N
     assert chat.channel.hub.history(SENDER) == []
 
 
+@pytest.mark.parametrize("typed, sent", [("/mydata", "/my_data"), (" /Forget ", "/forget_me"), ("/nonsense", "/nonsense"),
+                                          ("/mydata please", "/mydata please")])
+async def test_typed_commands_become_their_intents(start_server: StartServer, typed: str, sent: str) -> None:
+    chat = await start_server()
+    response = await chat.post({"sender": SENDER, "message": typed})
+    assert response.status == 200
+    [message] = chat.agent.received
+    assert message.text == sent
+
+
 async def test_button_click_sends_its_payload(start_server: StartServer) -> None:
     chat = await start_server()
     response = await chat.post(

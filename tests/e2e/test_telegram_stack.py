@@ -24,8 +24,8 @@ from tests.channels.fake_telegram import Call, FakeTelegramThread, callback_upda
 
 from .conftest import TELEGRAM_SECRET, RunningStack, log_tail
 
-UNCLEAR = "about the lady from before"
-"""Unclear on purpose: the model's guesses (rate a visit? something else?) fall under the fallback."""
+UNCLEAR = "regarding the business from before"
+"""Unclear on purpose: the model's best guesses (a greeting? a change of booking?) stay well under the fallback."""
 
 pytestmark = pytest.mark.stack
 

@@ -630,3 +630,20 @@ class EscalationNote(Base):
     coordinator: Mapped[str] = Column(String(120), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ChatSetting(Base):
+    """One chat's own settings: spoken replies, their language, and the buttons of its recent messages.
+
+    Kept per conversation (a Telegram chat), registered or not, so it is exported and deleted with
+    the person (found by ``conversation_id``). ``buttons`` maps the short ``callback_data`` key of a
+    button to its title and payload (JSON), newest last.
+    """
+
+    __tablename__ = "chat_settings"
+
+    conversation_id: Mapped[str] = Column(String(255), primary_key=True)
+    voice_replies: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    language: Mapped[Optional[str]] = Column(String(10), nullable=True)
+    buttons_json: Mapped[str] = Column("buttons", Text, nullable=False, default="{}")
+    updated_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -23,7 +23,15 @@ from assistant.care.core.errors import NotAllowed
 from assistant.care.core.models import AuditLog, Booking, Person, RelativeLink, Review, metadata
 from assistant.care.core.notifications import enqueue
 from assistant.care.people.invites import UNLINKED_INTENT
-from assistant.care.privacy.records import AUDIT, PersonRecords, primary_key, records_about, refers_to_person
+from assistant.care.privacy.records import (
+    AUDIT,
+    NOBODY,
+    PersonRecords,
+    primary_key,
+    records_about,
+    records_of_conversation,
+    refers_to_person,
+)
 
 KEPT_BOOKING_STATUSES: Final = ("done",)
 """Bookings kept (anonymised) for the provider's accounts: visits and deliveries carried out."""
@@ -64,13 +72,7 @@ def forget_senior(session: Session, person_id: int, now: datetime) -> ForgetRepo
     relatives = sorted({row["relative_id"] for row in found.tables.get(RelativeLink.__table__.name, ())
                         if row["senior_id"] == person_id})
     _anonymise_kept(session, person_id, kept)
-    deleted: Counter[str] = Counter()
-    for table in reversed([*metadata.sorted_tables]):
-        if table.name == AUDIT:
-            continue
-        deleted[table.name] += _delete_rows(session, table, found, kept.get(table.name, set()))
-    deleted[AUDIT] += _forget_audit(session, found, kept, person_id)
-    session.flush()
+    deleted = _delete_found(session, found, kept)
     for relative_id in relatives:
         enqueue(session, relative_id, "family", UNLINKED_INTENT, {}, at=now,
                 text="Your relative has ended the family link.")
@@ -81,6 +83,29 @@ def forget_senior(session: Session, person_id: int, now: datetime) -> ForgetRepo
         kept={name: len(keys) for name, keys in sorted(kept.items()) if keys},
         relatives_told=len(relatives),
     )
+
+
+def forget_conversation(session: Session, conversation_id: str, now: datetime) -> ForgetReport:
+    """Delete what we hold about a conversation with no person behind it (its settings, its unclear
+    messages...); a conversation of a senior is forgotten with :func:`forget_senior`."""
+    found = records_of_conversation(session, conversation_id)
+    if found.person_id != NOBODY:
+        return forget_senior(session, found.person_id, now)
+    deleted = _delete_found(session, found, {})
+    return ForgetReport(deleted={name: count for name, count in sorted(deleted.items()) if count}, kept={},
+                        relatives_told=0)
+
+
+def _delete_found(session: Session, found: PersonRecords, kept: Mapping[str, set[tuple[Any, ...]]]) -> Counter[str]:
+    """Delete every found row but the kept ones, children first, the audit trail last."""
+    deleted: Counter[str] = Counter()
+    for table in reversed([*metadata.sorted_tables]):
+        if table.name == AUDIT:
+            continue
+        deleted[table.name] += _delete_rows(session, table, found, kept.get(table.name, set()))
+    deleted[AUDIT] += _forget_audit(session, found, kept, found.person_id)
+    session.flush()
+    return deleted
 
 
 def _kept_keys(found: PersonRecords) -> dict[str, set[tuple[Any, ...]]]:

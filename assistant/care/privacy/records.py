@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping, Optional
+from typing import Any, Final, Mapping, Optional
 
 from sqlalchemy import Column, String, Table, Text, or_, select
 from sqlalchemy.orm import Session
@@ -58,8 +58,12 @@ class PersonRecords:
 
     def as_json(self) -> str:
         """The rows as one JSON document (times in ISO 8601, UTC)."""
-        return json.dumps({"person_id": self.person_id, "tables": self.tables}, default=_plain, indent=2,
-                          sort_keys=True)
+        return as_json({"person_id": self.person_id, "tables": self.tables})
+
+
+def as_json(document: Any) -> str:
+    """A document with rows in it as indented JSON (times in ISO 8601, money as text)."""
+    return json.dumps(document, default=_plain, indent=2, sort_keys=True)
 
 
 def _plain(value: Any) -> Any:
@@ -112,15 +116,33 @@ def _conditions(table: Table, found: PersonRecords, conversation_id: Optional[st
     return conditions
 
 
+NOBODY: Final = 0
+"""The ``person_id`` of the records of a conversation with no person behind it (no row has id 0)."""
+
+
+def records_of_conversation(session: Session, conversation_id: str) -> PersonRecords:
+    """Every row about whoever writes in a conversation: their person's, or, when we have no person
+    for it, the rows that carry the conversation id (settings, unclear messages, notifications)."""
+    person_id = session.scalar(select(Person.id).where(Person.conversation_id == conversation_id))
+    if person_id is not None:
+        return records_about(session, person_id)
+    return _collect(session, PersonRecords(NOBODY), conversation_id)
+
+
 def records_about(session: Session, person_id: int) -> PersonRecords:
     """Every row about one person, table by table (empty when there is no such person)."""
     found = PersonRecords(person_id)
     person = session.get(Person, person_id)
     if person is None:
         return found
+    return _collect(session, found, person.conversation_id)
+
+
+def _collect(session: Session, found: PersonRecords, conversation_id: Optional[str]) -> PersonRecords:
+    """Fill ``found`` from every table: its person's rows, the conversation's, and rows that refer to them."""
     tables = [table for table in metadata.sorted_tables if table.name != AUDIT]
     for table in tables:
-        _add(session, found, table, _conditions(table, found, person.conversation_id))
+        _add(session, found, table, _conditions(table, found, conversation_id))
     # a message or a note that quotes one of their references ("E-7K3QP") is about them too
     references = sorted(found.references())
     for table in tables:

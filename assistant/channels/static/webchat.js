@@ -105,6 +105,22 @@
     return parts.join("\n");
   }
 
+  function downloadOf(message) {
+    var download = message.custom && message.custom.download;
+    if (!download || typeof download.content !== "string" || typeof download.filename !== "string") { return null; }
+    return download;
+  }
+
+  function makeDownload(download) {
+    var blob = new Blob([download.content], { type: download.mime || "application/json" });
+    var link = document.createElement("a");
+    link.className = "download";
+    link.href = URL.createObjectURL(blob);
+    link.download = download.filename.replace(/[^A-Za-z0-9._-]/g, "_");
+    link.textContent = download.label || "Download the file";
+    return link;
+  }
+
   function formatTime(iso) {
     var when = new Date(iso);
     if (isNaN(when.getTime())) { return ""; }
@@ -130,7 +146,8 @@
     var text = messageText(message);
     var imageUrl = safeImageUrl(message.image);
     var buttons = Array.isArray(message.buttons) ? message.buttons : [];
-    if (!text && !imageUrl && !buttons.length) { return; }
+    var download = downloadOf(message);
+    if (!text && !imageUrl && !buttons.length && !download) { return; }
 
     var bubble = document.createElement("div");
     bubble.className = "msg bot" + (options.extraClass ? " " + options.extraClass : "");
@@ -148,6 +165,7 @@
       });
       bubble.appendChild(img);
     }
+    if (download) { bubble.appendChild(makeDownload(download)); }
     if (buttons.length) { bubble.appendChild(makeChoices(buttons)); }
     if (options.timestamp) {
       var time = formatTime(options.timestamp);

@@ -93,4 +93,28 @@ def test_a_relative_cannot_delete_a_senior_and_nobody_is_a_no_op(care: CareServi
     with pytest.raises(NotAllowed):
         care.privacy.forget("conv-mary")
     assert care.people.find_by_conversation("conv-edith") is not None
-    assert care.privacy.forget("conv-stranger") is None
+    before = every_row_keys(care)
+    assert care.privacy.forget("conv-stranger").deleted == {}
+    assert every_row_keys(care) == before
+
+
+def test_someone_we_have_no_person_for_is_forgotten_by_conversation(services: CareServices, clock: FakeClock) -> None:
+    care = services
+    a_life(care, clock, "conv-edith", "Edith Smith", "conv-mary")
+    care.chats.set_voice_replies("conv-stranger", True)
+    care.review_list.record("conv-stranger", "the wotsit for my flat at 4 Hay Lane", [("order_meal", 0.3)], message_id="u-stranger")
+    before = every_row_keys(care)
+    exported = care.privacy.export("conv-stranger")
+    assert exported is not None and set(exported.tables) == {"chat_settings", "unclear_messages"}
+
+    report = care.privacy.forget("conv-stranger")
+    assert report.deleted == {"chat_settings": 1, "unclear_messages": 1} and report.relatives_told == 0
+    after = every_row_keys(care)
+    assert after < before and not any("conv-stranger" in key or "Hay Lane" in key for key in after)
+    assert care.privacy.export("conv-stranger") is None
+
+
+def every_row_keys(care: CareServices) -> set[str]:
+    """Every row of every table, each as one comparable text."""
+    with care.db.reading() as session:
+        return {f"{table}:{row_key(row)}" for table, rows in every_row(session).items() for row in rows}

@@ -22,9 +22,13 @@ from assistant.actions.base import (
 )
 from assistant.actions.meals import say_when
 from assistant.care.core.errors import CareError, NotRegistered
+from assistant.care.core.vocabulary import FAMILY_SHARES, SHARE_WORDS
+from assistant.care.people.family import FamilyMember, describe_shares
 from assistant.care.people.invites import CODE_ALPHABET, CODE_LENGTH
 
 logger = logging.getLogger(__name__)
+SHARE_BUTTON_WORDS = {"bookings": "meals & visits", "reminders": "reminders"}
+"""Short words for the share buttons (Telegram shows about 30 characters of a button)."""
 
 _CODE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{3})[- ]?([A-Za-z0-9]{3})(?![A-Za-z0-9])")
 _RELATION_WORDS = {
@@ -215,14 +219,53 @@ class ActionListFamily(Action):
         if not family.members:
             dispatcher.utter_message(response="utter_family_none" if family.is_senior else "utter_family_none_relative")
             return []
-        names = _and_join([_with_relation(m.name, m.relationship) for m in family.members])
-        buttons = [
-            {"title": f"Remove {m.name}" if family.is_senior else f"Stop helping {m.name}",
-             "payload": _payload("remove_relative", family_member=str(m.link_id))}
-            for m in family.members
-        ]
-        response = "utter_family_list_senior" if family.is_senior else "utter_family_list_relative"
-        dispatcher.utter_message(response=response, names=names, buttons=buttons)
+        if family.is_senior:
+            names = "\n".join(f"• {_with_relation(m.name, m.relationship)}: {describe_shares(m.shares)}" for m in family.members)
+            buttons = [button for m in family.members for button in _member_buttons(m)]
+            dispatcher.utter_message(response="utter_family_list_senior", names=names, buttons=buttons)
+            return []
+        names = _and_join([f"{m.name} (who shares with you: {describe_shares(m.shares)})" for m in family.members])
+        buttons = [{"title": f"Stop helping {m.name}", "payload": _payload("remove_relative", family_member=str(m.link_id))}
+                   for m in family.members]
+        dispatcher.utter_message(response="utter_family_list_relative", names=names, buttons=buttons)
+        return []
+
+
+def _member_buttons(member: FamilyMember) -> list[dict[str, str]]:
+    """One button per thing that can be shared (on or off), then one that removes the relative."""
+    first = member.name.split()[0] if member.name else "them"
+    buttons = [
+        {"title": f"{first}: {'stop sharing' if share in member.shares else 'share'} {SHARE_BUTTON_WORDS[share]}",
+         "payload": _payload("change_family_share", family_member=str(member.link_id), share=share,
+                             share_on="no" if share in member.shares else "yes")}
+        for share in FAMILY_SHARES
+    ]
+    return buttons + [{"title": f"Remove {member.name}", "payload": _payload("remove_relative", family_member=str(member.link_id))}]
+
+
+class ActionChangeFamilyShare(Action):
+    """The senior shares, or stops sharing, meals and visits or reminders with one relative."""
+
+    def name(self) -> str:
+        return "action_change_family_share"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        member = next(iter(entity_values(tracker, "family_member")), "")
+        share = next(iter(entity_values(tracker, "share")), "")
+        on = next(iter(entity_values(tracker, "share_on")), "") == "yes"
+        if not member or not share:
+            return await ActionListFamily().run(dispatcher, tracker, domain)
+        try:
+            changed = care().family.set_share(tracker.sender_id, member, share, on)
+        except CareError as error:
+            dispatcher.utter_message(response="utter_family_remove_failed", reason=error.message)
+            return []
+        first = changed.name.split()[0] if changed.name else "They"
+        change = (f"{first} can now see and arrange your {SHARE_WORDS[share]}." if on
+                  else f"{first} will no longer see or arrange your {SHARE_WORDS[share]}.")
+        dispatcher.utter_message(response="utter_family_share_changed", change=change)
         return []
 
 

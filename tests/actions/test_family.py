@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.actions.family import (
+    ActionChangeFamilyShare,
     ActionAnswerFamilyRequest,
     ActionCreateInvite,
     ActionFamilyLinkAnswer,
@@ -17,6 +19,7 @@ from assistant.actions.family import (
     ActionRemoveRelative,
 )
 from assistant.care import CareServices
+from assistant.care.core.errors import NotAllowed
 from assistant.care.people.invites import MAX_WRONG_CODES
 
 from .conftest import make_tracker, register, responses, slot_events
@@ -142,8 +145,11 @@ async def test_the_family_list_removes_with_one_press(care: CareServices, domain
     listed = CollectingDispatcher()
     await ActionListFamily().run(listed, make_tracker("/family", "list_family"), domain)
     assert responses(listed) == ["utter_family_list_senior"]
-    assert listed.messages[0]["names"] == "Anne Jones (daughter) and Tom Jones (son)"
-    remove_anne, _ = listed.messages[0]["buttons"]
+    assert listed.messages[0]["names"] == (
+        "• Anne Jones (daughter): meals and help at home, reminders and pills\n"
+        "• Tom Jones (son): meals and help at home, reminders and pills"
+    )
+    remove_anne = next(b for b in listed.messages[0]["buttons"] if b["title"].startswith("Remove"))
     assert remove_anne["title"] == "Remove Anne Jones"
 
     removed = CollectingDispatcher()
@@ -154,7 +160,38 @@ async def test_the_family_list_removes_with_one_press(care: CareServices, domain
 
     tom = CollectingDispatcher()
     await ActionListFamily().run(tom, make_tracker("who am I helping", "list_family", sender="tom-1"), domain)
-    assert responses(tom) == ["utter_family_list_relative"] and tom.messages[0]["names"] == "Mary Jones"
+    assert responses(tom) == ["utter_family_list_relative"]
+    assert tom.messages[0]["names"] == "Mary Jones (who shares with you: meals and help at home, reminders and pills)"
+
+
+async def test_the_senior_stops_sharing_reminders_with_one_press_and_the_relative_is_refused(
+    care: CareServices, domain: dict[str, Any]
+) -> None:
+    register(care)
+    care.people.link_relative("mary-0001", "anne-1", "Anne Jones", "daughter")
+    listed = CollectingDispatcher()
+    await ActionListFamily().run(listed, make_tracker("/family", "list_family"), domain)
+    titles = [b["title"] for b in listed.messages[0]["buttons"]]
+    assert titles == ["Anne: stop sharing meals & visits", "Anne: stop sharing reminders", "Remove Anne Jones"]
+    stop_reminders = listed.messages[0]["buttons"][1]
+
+    changed = CollectingDispatcher()
+    await ActionChangeFamilyShare().run(changed, make_tracker(stop_reminders["payload"], "change_family_share",
+                                                              entities=_payload_entities(stop_reminders)), domain)
+    assert responses(changed) == ["utter_family_share_changed"]
+    assert changed.messages[0]["change"] == "Anne will no longer see or arrange your reminders and pills."
+    with pytest.raises(NotAllowed):
+        care.reminders.create("anne-1", "medication", "heart pills", "every day at 08:00")
+
+    again = CollectingDispatcher()
+    await ActionListFamily().run(again, make_tracker("/family", "list_family"), domain)
+    assert "• Anne Jones (daughter): meals and help at home" in again.messages[0]["names"]
+    assert [b["title"] for b in again.messages[0]["buttons"]][1] == "Anne: share reminders"
+
+    by_anne = CollectingDispatcher()
+    await ActionChangeFamilyShare().run(by_anne, make_tracker(stop_reminders["payload"].replace("no", "yes"), "change_family_share",
+                                                              sender="anne-1", entities=_payload_entities(stop_reminders)), domain)
+    assert responses(by_anne) == ["utter_family_remove_failed"] and "Only the person you help" in by_anne.messages[0]["reason"]
 
 
 async def test_remove_without_a_name_shows_the_list_and_a_stranger_gets_a_kind_answer(

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 
 from assistant.care import CareServices
 from tests.browser import chromium_page
+from tests.channels.fake_telegram import message_update
 
 from .conftest import RunningStack
 from .test_chat_page import click_choice, send
-from .test_telegram_stack import keyboard, press, register_on_telegram, said
+from .test_telegram_stack import keyboard, link_a_daughter, press, register_on_telegram, said
 from .test_telegram_stack import send as send_telegram
 
 pytestmark = pytest.mark.stack
@@ -103,3 +104,23 @@ def test_on_telegram_mydata_sends_the_file_and_forget_deletes_after_yes(running_
     assert care.privacy.export(str(chat_id)) is None and not care.chats.voice_replies(str(chat_id))
     assert stored_events(running_stack, str(chat_id)) == 0
     assert "What is your name?" in said(send_telegram(running_stack, chat_id, "/start"))
+
+
+def test_on_telegram_mum_stops_sharing_reminders_and_her_daughter_is_refused_them(running_stack: RunningStack) -> None:
+    fake = running_stack.telegram
+    assert fake is not None
+    chat_id = random.randint(700_000_000, 799_999_999)
+    daughter = link_a_daughter(running_stack, fake, chat_id)
+
+    [family] = [c for c in send_telegram(running_stack, chat_id, "/family") if keyboard(c)]
+    assert "Anne Jones: meals and help at home, reminders and pills" in family.params["text"]
+    changed = said(press(running_stack, chat_id, family, "Anne: stop sharing reminders"))
+    assert "Anne will no longer see or arrange your reminders and pills" in changed
+
+    anne = {"id": daughter, "is_bot": False, "first_name": "Anne", "last_name": "Jones", "language_code": "en"}
+    before = len(fake.calls_to(daughter, "sendMessage"))
+    running_stack.post_update(message_update("remind mum to take her heart pills every day at 8am", chat_id=daughter,
+                                             **{"from": anne}))
+    refused = said(fake.calls_to(daughter, "sendMessage")[before:])
+    assert "has not chosen to share their reminders and pills with you" in refused, refused
+    assert CareServices.from_url(running_stack.database_url).reminders.list_for(str(chat_id)) == []

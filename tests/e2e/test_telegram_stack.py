@@ -186,6 +186,15 @@ def test_a_fall_gets_the_emergency_number_at_once(running_stack: RunningStack, f
 def test_a_daughter_links_on_telegram_with_the_code_after_mum_presses_yes(
     running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int
 ) -> None:
+    daughter = link_a_daughter(running_stack, fake, chat_id)
+    anne = {"id": daughter, "is_bot": False, "first_name": "Anne", "last_name": "Jones", "language_code": "en"}
+    before = len(fake.calls_to(daughter, "sendMessage"))
+    running_stack.post_update(message_update("/family", chat_id=daughter, **{"from": anne}))
+    assert "You help Mary Jones" in said(fake.calls_to(daughter, "sendMessage")[before:])
+
+
+def link_a_daughter(running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int) -> int:
+    """Mary registers, sends /invite, her daughter Anne sends the code and Mary allows it; returns Anne's chat."""
     import re
 
     register_on_telegram(running_stack, chat_id)
@@ -204,10 +213,7 @@ def test_a_daughter_links_on_telegram_with_the_code_after_mum_presses_yes(
     calls = press(running_stack, chat_id, asked, "Yes, allow Anne")
     assert "Anne Jones can now help you" in said(calls), said(calls)
     fake.wait_for_text(daughter, "Mary has allowed you to help", timeout=20)
-
-    before = len(fake.calls_to(daughter, "sendMessage"))
-    running_stack.post_update(message_update("/family", chat_id=daughter, **{"from": anne}))
-    assert "You help Mary Jones" in said(fake.calls_to(daughter, "sendMessage")[before:])
+    return daughter
 
 
 def test_a_possible_emergency_asks_on_telegram_and_no_carries_on(

@@ -34,6 +34,7 @@ from assistant.care.core.vocabulary import (
     DIETARY_TAGS,
     ESCALATION_KINDS,
     ESCALATION_STATUSES,
+    FAMILY_SHARES,
     INVITE_STATUSES,
     MEAL_TYPES,
     NOTIFICATION_STATUSES,
@@ -126,6 +127,21 @@ class RelativeLink(Base):
     )
     relationship: Mapped[str] = Column(String(60), nullable=False, default="")
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    # What the senior shares with this relative (FAMILY_SHARES); both until the senior changes it.
+    shares_json: Mapped[str] = Column(
+        "shares", Text, nullable=False, default=json.dumps(list(FAMILY_SHARES)), server_default=json.dumps(list(FAMILY_SHARES))
+    )
+
+    @property
+    def shares(self) -> tuple[str, ...]:
+        """What this relative may see and arrange, in the order of FAMILY_SHARES."""
+        chosen = set(json.loads(self.shares_json or "[]"))
+        return tuple(share for share in FAMILY_SHARES if share in chosen)
+
+    @shares.setter
+    def shares(self, values: Iterable[str]) -> None:
+        chosen = set(values)
+        self.shares_json = json.dumps([share for share in FAMILY_SHARES if share in chosen])
 
 
 class FamilyInvite(Base):

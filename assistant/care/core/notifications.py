@@ -59,15 +59,16 @@ def enqueue(
     return notification
 
 
-def relatives_of(session: Session, senior_id: int) -> list[Person]:
-    """Return the relatives linked to a senior, oldest link first."""
+def relatives_of(session: Session, senior_id: int, share: Optional[str] = None) -> list[Person]:
+    """Return the relatives linked to a senior, oldest link first; with ``share``, only those the
+    senior shares it with (one of FAMILY_SHARES)."""
     query = (
-        select(Person)
+        select(Person, RelativeLink)
         .join(RelativeLink, RelativeLink.relative_id == Person.id)
         .where(RelativeLink.senior_id == senior_id)
         .order_by(RelativeLink.id)
     )
-    return list(session.scalars(query))
+    return [person for person, link in session.execute(query) if share is None or share in link.shares]
 
 
 def enqueue_for_family(
@@ -81,10 +82,12 @@ def enqueue_for_family(
     at: Optional[datetime] = None,
     include_senior: bool = False,
     skip_person_id: Optional[int] = None,
+    share: Optional[str] = None,
 ) -> list[Notification]:
-    """Notify a senior's linked relatives (and the senior if asked), except ``skip_person_id``."""
+    """Notify a senior's linked relatives (and the senior if asked), except ``skip_person_id``;
+    with ``share``, only the relatives the senior shares it with (emergencies pass none)."""
     people: list[int] = [senior_id] if include_senior else []
-    people += [relative.id for relative in relatives_of(session, senior_id)]
+    people += [relative.id for relative in relatives_of(session, senior_id, share)]
     return [
         enqueue(session, person_id, kind, intent, entities, text=text, at=at)
         for person_id in people

@@ -56,6 +56,12 @@ DELIVERY_STATUSES: Final = ("pending", "sent", "acknowledged", "snoozed", "misse
 
 NOTIFICATION_STATUSES: Final = ("pending", "delivered", "failed")
 
+FAMILY_SHARES: Final = ("bookings", "reminders")
+"""What a senior may share with each linked relative: arranging and hearing about meals and help at
+home (``bookings``), and setting reminders and hearing when one is missed (``reminders``).
+Emergencies and check-in alarms always reach every linked relative."""
+SHARE_WORDS: Final = {"bookings": "meals and help at home", "reminders": "reminders and pills"}
+
 INVITE_STATUSES: Final = ("open", "pending", "accepted", "declined", "expired", "revoked")
 """Life of a family invite: made by the senior, used by a relative, then confirmed or declined."""
 

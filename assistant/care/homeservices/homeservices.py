@@ -223,7 +223,7 @@ class HomeServiceService:
         if window.ends_at < now or (not window.exact and window.ends_at == now):
             raise InvalidInput("That time has already passed. When would you like it?", field="time")
         with self._db.session() as session:
-            _, profile, _ = acting_for(session, conversation_id)
+            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
             candidates = self._slots.candidates(session, kind, profile.district, details=details)
             if not candidates:
                 raise NoFreeSlot(
@@ -258,7 +258,7 @@ class HomeServiceService:
         """
         starts_at = require_aware(starts_at, "starts_at")
         with self._db.session() as session:
-            _, profile, _ = acting_for(session, conversation_id)
+            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
             _, option = self._check_visit(session, profile, offering_id, starts_at, self._clock())
         return option
 
@@ -313,7 +313,7 @@ class HomeServiceService:
         note = _clean_details(details)
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             tz = zone(profile.timezone)
             summary = (
                 f"No {HELPER_WORDS[kind]} was free for {profile.full_name} in {profile.district} "
@@ -339,7 +339,7 @@ class HomeServiceService:
             NotRegistered: As for :meth:`find_options`.
         """
         with self._db.session() as session:
-            senior, _, _ = acting_for(session, conversation_id)
+            senior, _, _ = acting_for(session, conversation_id, needs="bookings")
             return [to_view(b) for b in list_for_senior(session, senior.id, kinds=SERVICES)]
 
     def reschedule(self, conversation_id: str, reference: str, new_start: datetime) -> BookingView:
@@ -369,7 +369,7 @@ class HomeServiceService:
         """
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             booking = find_for_senior(session, senior.id, reference)
             transition(booking, "cancelled", audit.person_actor(actor.id), now=now)
             when = local_words(booking.starts_at, zone(profile.timezone))
@@ -539,7 +539,7 @@ class HomeServiceService:
             NotRegistered: As for :meth:`find_options`.
         """
         with self._db.session() as session:
-            senior, _, _ = acting_for(session, conversation_id)
+            senior, _, _ = acting_for(session, conversation_id, needs="bookings")
             booking = _unreviewed(session, senior.id)
             return to_view(booking) if booking is not None else None
 
@@ -564,7 +564,7 @@ class HomeServiceService:
         stars = parse_rating(rating)
         now = self._clock()
         with self._db.session() as session:
-            senior, _, actor = acting_for(session, conversation_id)
+            senior, _, actor = acting_for(session, conversation_id, needs="bookings")
             if reference:
                 booking = find_for_senior(session, senior.id, reference)
             else:
@@ -590,7 +590,7 @@ class HomeServiceService:
         body = clean_text(text, "complaint", MAX_TEXT, field="text")
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             booking = (
                 find_for_senior(session, senior.id, reference) if reference
                 else _most_recent(session, senior.id, now)
@@ -622,7 +622,7 @@ class HomeServiceService:
         """One attempt at :meth:`book`."""
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             offering, option = self._check_visit(session, profile, offering_id, starts_at, now)
             provider = offering.provider
             ends_at = option.ends_at
@@ -664,7 +664,7 @@ class HomeServiceService:
         """One attempt at :meth:`reschedule`."""
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             booking = find_for_senior(session, senior.id, reference)
             if booking.kind not in SERVICES or booking.offering_id is None:
                 raise InvalidInput(
@@ -719,7 +719,7 @@ class HomeServiceService:
             enqueue(session, senior.id, kind, "EXTERNAL_booking_update", entities(you), text=you, at=now)
         enqueue_for_family(
             session, senior.id, kind, "EXTERNAL_booking_update", entities(them), text=them, at=now,
-            skip_person_id=actor.id,
+            skip_person_id=actor.id, share="bookings",
         )
 
     # ---- internals: checks -----------------------------------------------------------------
@@ -781,7 +781,7 @@ class HomeServiceService:
     def _alternatives_for(self, conversation_id: str, offering_id: int, at: datetime) -> list[ServiceOption]:
         """Return alternatives to a visit, in a fresh transaction (after a lost race)."""
         with self._db.session() as session:
-            _, profile, _ = acting_for(session, conversation_id)
+            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
             offering = session.get(Offering, offering_id)
             if offering is None:
                 return []

@@ -93,7 +93,7 @@ class MealService:
                 not deliver to the senior, or the dish does not fit their diet.
         """
         with self._db.session() as session:
-            _, profile, _ = acting_for(session, conversation_id)
+            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
             _, quote = self._check_order(session, profile, dish_id, quantity, deliver_at, window_minutes)
         return quote
 
@@ -125,7 +125,7 @@ class MealService:
         note = _clean_note(details)
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             if created_by_conversation is not None:
                 actor = require_actor(session, senior, created_by_conversation)
             dish, quote = self._check_order(session, profile, dish_id, quantity, deliver_at, window_minutes)
@@ -172,7 +172,7 @@ class MealService:
         note = _clean_note(details)
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             if created_by_conversation is not None:
                 actor = require_actor(session, senior, created_by_conversation)
             senior_tz = zone(profile.timezone)
@@ -249,7 +249,7 @@ class MealService:
             NotRegistered: If the senior has no profile.
         """
         with self._db.session() as session:
-            senior, _, _ = acting_for(session, conversation_id)
+            senior, _, _ = acting_for(session, conversation_id, needs="bookings")
             bookings = list_for_senior(
                 session, senior.id, kinds=MEAL_BOOKING_KINDS, include_past=include_past
             )
@@ -265,7 +265,7 @@ class MealService:
         """
         now = self._clock()
         with self._db.session() as session:
-            senior, _, _ = acting_for(session, conversation_id)
+            senior, _, _ = acting_for(session, conversation_id, needs="bookings")
             booking = find_for_senior(session, senior.id, reference)
             transition(booking, "cancelled", audit.person_actor(senior.id), now=now)
             view = to_view(booking)
@@ -285,7 +285,7 @@ class MealService:
         new_at = require_aware(new_at, "new_at")
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, _ = acting_for(session, conversation_id)
+            senior, profile, _ = acting_for(session, conversation_id, needs="bookings")
             senior_tz = zone(profile.timezone)
             booking = find_for_senior(session, senior.id, reference)
             check_changeable(booking)
@@ -392,7 +392,7 @@ class MealService:
         note = _clean_note(details)
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id)
+            senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             if created_by_conversation is not None:
                 actor = require_actor(session, senior, created_by_conversation)
             check_lead_time(at, now, LEAD_TIME[kind], zone(profile.timezone))

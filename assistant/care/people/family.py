@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from assistant.care.core import audit
 from assistant.care.core.db import CareService
-from assistant.care.core.errors import NotAllowed, NotFound, NotRegistered
+from assistant.care.core.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from assistant.care.people.invites import UNLINKED_INTENT
 from assistant.care.core.models import Person, RelativeLink
+from assistant.care.core.vocabulary import FAMILY_SHARES, SHARE_WORDS
 from assistant.care.core.notifications import enqueue, relatives_of
 from assistant.care.people.people import (
     acting_for,
@@ -40,6 +41,13 @@ class FamilyMember:
     name: str
     relationship: str
     since: datetime
+    shares: tuple[str, ...] = FAMILY_SHARES
+    """What the senior shares with the relative on this link (FAMILY_SHARES)."""
+
+
+def describe_shares(shares: tuple[str, ...]) -> str:
+    """What one relative may see and arrange, in words ("meals and help at home, reminders and pills")."""
+    return ", ".join(SHARE_WORDS[share] for share in shares) if shares else "only emergencies"
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,8 @@ class FamilyService(CareService):
             )
             members = [
                 # The relationship is the relative's to the senior, so it is shown to the senior only.
-                FamilyMember(link.id, _full_name(member), link.relationship if is_senior else "", link.created_at)
+                FamilyMember(link.id, _full_name(member), link.relationship if is_senior else "", link.created_at,
+                             link.shares)
                 for link, member in rows
                 if is_senior or (member.profile is not None and member.profile.consent_care_data)
             ]
@@ -102,7 +111,7 @@ class FamilyService(CareService):
                 raise NotFound("I can't find that person among your family links. It may already be removed.")
             other = session.get(Person, link.relative_id if person.id == link.senior_id else link.senior_id)
             assert other is not None
-            removed = FamilyMember(link.id, _full_name(other), link.relationship, link.created_at)
+            removed = FamilyMember(link.id, _full_name(other), link.relationship, link.created_at, link.shares)
             enqueue(
                 session, other.id, "family_unlinked", UNLINKED_INTENT,
                 {"relative_name": _full_name(person).split()[0]},
@@ -112,6 +121,31 @@ class FamilyService(CareService):
                          at=now, senior_id=link.senior_id, relative_id=link.relative_id)
             session.delete(link)
             return removed
+
+    def set_share(self, conversation_id: str, link_id: object, share: str, on: bool) -> FamilyMember:
+        """The senior shares (or stops sharing) one of FAMILY_SHARES with one linked relative.
+
+        Raises:
+            InvalidInput: If ``share`` is not one of FAMILY_SHARES.
+            NotAllowed: If the conversation is not the senior's of that link (a relative cannot change it).
+            NotFound: If the link does not exist.
+        """
+        if share not in FAMILY_SHARES:
+            raise InvalidInput(f"I can share only {' or '.join(SHARE_WORDS.values())}.", field="share")
+        now = self._clock()
+        with self._db.session() as session:
+            person = person_by_conversation(session, conversation_id)
+            link = session.get(RelativeLink, _link_id(link_id))
+            if person is None or link is None or person.id not in (link.senior_id, link.relative_id):
+                raise NotFound("I can't find that person among your family links. It may already be removed.")
+            if person.id != link.senior_id:
+                raise NotAllowed("Only the person you help can choose what they share with you.")
+            link.shares = (set(link.shares) | {share}) if on else (set(link.shares) - {share})
+            relative = session.get(Person, link.relative_id)
+            assert relative is not None
+            audit.record(session, audit.person_actor(person.id), "relative.shares_changed", "relative_link", link.id,
+                         at=now, shares=list(link.shares))
+            return FamilyMember(link.id, _full_name(relative), link.relationship, link.created_at, link.shares)
 
     def acting(self, conversation_id: str) -> Optional[Acting]:
         """The senior this conversation acts for (their own, or a linked relative's), or None."""
@@ -132,7 +166,7 @@ class FamilyService(CareService):
             except (NotRegistered, NotAllowed):
                 return []
             people = [senior] if actor.id != senior.id else []
-            people += [p for p in relatives_of(session, senior.id) if p.id != actor.id]
+            people += [p for p in relatives_of(session, senior.id, "bookings") if p.id != actor.id]
             names = []
             for person in people:
                 name = person.profile.full_name if person.profile is not None else person.display_name

@@ -28,6 +28,7 @@ from assistant.care.core.models import (
     SeniorProfile,
 )
 from assistant.care.core.validation import MAX_ADDRESS, MAX_NAME, clean_phone, clean_text
+from assistant.care.core.vocabulary import SHARE_WORDS
 from assistant.care.core.views import ProfileView
 
 MAX_CONVERSATION_ID = 255
@@ -100,7 +101,7 @@ def require_actor(session: Session, senior: Person, conversation_id: Optional[st
 
 
 def acting_for(
-    session: Session, conversation_id: str, *, about: str = "booking"
+    session: Session, conversation_id: str, *, about: str = "booking", needs: Optional[str] = None
 ) -> tuple[Person, SeniorProfile, Person]:
     """Return ``(senior, profile, actor)`` for a conversation.
 
@@ -112,6 +113,7 @@ def acting_for(
         conversation_id: Who is talking.
         about: What is being done, for the question to a relative of several seniors
             ("Please tell me whose booking this is").
+        needs: What the senior must share with a relative who acts (one of FAMILY_SHARES).
 
     Raises:
         NotRegistered: If the conversation is neither a registered senior's nor a
@@ -147,7 +149,26 @@ def acting_for(
         )
     senior = seniors[0]
     assert senior.profile is not None
+    if needs is not None:
+        require_share(session, senior, person, needs)
     return senior, senior.profile, person
+
+
+def require_share(session: Session, senior: Person, relative: Person, share: str) -> None:
+    """Refuse a relative what the senior has not shared with them.
+
+    Raises:
+        NotAllowed: If the link does not share ``share`` (one of FAMILY_SHARES).
+    """
+    link = session.scalar(
+        select(RelativeLink).where(RelativeLink.senior_id == senior.id, RelativeLink.relative_id == relative.id)
+    )
+    if link is None or share not in link.shares:
+        name = senior.profile.full_name if senior.profile is not None else "The person you help"
+        raise NotAllowed(
+            f"{name} has not chosen to share their {SHARE_WORDS[share]} with you, so I can't do that for them. "
+            "They can change it by saying “my family”."
+        )
 
 
 def link_in_session(

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Optional
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.core.db import Database
 from assistant.care.core.errors import CareError
-from assistant.care.people.family import Family, FamilyService
+from assistant.care.people.family import Family, FamilyService, describe_shares
 from assistant.care.privacy.forget import ForgetReport, forget_conversation
 from assistant.care.privacy.records import NOBODY, PersonRecords, as_json, records_of_conversation
 from assistant.care.privacy.summary import summarise
@@ -47,7 +47,8 @@ class PrivacyService:
         now = self._clock()
         known = records is not None and records.person_id != NOBODY
         family = self._family_of(conversation_id) if known else None
-        names = [member.name for member in family.members] if family is not None else []
+        names = [f"{member.name} ({describe_shares(member.shares)})" if family.is_senior else member.name
+                 for member in family.members] if family is not None else []
         if records is not None and known:
             summary = summarise(records, names, is_senior=family is None or family.is_senior)
         else:

@@ -72,7 +72,7 @@ def activity_lines(records: PersonRecords, family: Iterable[str], is_senior: boo
         lines.append(f"Spoken replies in this chat: {'on' if chat['voice_replies'] else 'off'}.")
     names = list(family)
     if names and is_senior:
-        lines.append(f"Linked family, who can see and arrange everything above for you: {_join(names)}.")
+        lines.append(f"Linked family, with what each may see and arrange (emergencies reach all): {'; '.join(names)}.")
     elif names:
         lines.append(f"You help: {_join(names)}. What I keep about them is theirs to see.")
     counted = Counter({table: len(rows) for table, rows in records.tables.items()})

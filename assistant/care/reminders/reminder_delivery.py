@@ -394,7 +394,7 @@ class ReminderDeliveries(CareService):
         senior = session.get(Person, reminder.senior_id)
         assert senior is not None
         name = senior_name(senior)
-        relatives = relatives_of(session, senior.id)
+        relatives = relatives_of(session, senior.id, "reminders")
         if delivery.escalated_at is None and relatives:
             reason = "missed" if delivery.status == "missed" else "not_confirmed"
             enqueue_for_family(
@@ -402,7 +402,7 @@ class ReminderDeliveries(CareService):
                 {"senior_name": name, "title": reminder.title, "kind": reminder.kind,
                  "due_time": local_time(delivery), "delivery_id": delivery.id, "reason": reason},
                 text=f"{name} has not confirmed the reminder '{reminder.title}' due at {local_time(delivery)}.",
-                at=now,
+                at=now, share="reminders",
             )
             delivery.escalated_at = now
             audit.record(session, audit.ASSISTANT, "reminder_delivery.family_told", "reminder_delivery",

@@ -304,7 +304,7 @@ class ReminderService:
         """Return the senior's active reminders, the next due first."""
         now = self._clock()
         with self._db.session() as session:
-            senior, _, _ = acting_for(session, conversation_id, about="reminder")
+            senior, _, _ = acting_for(session, conversation_id, about="reminder", needs="reminders")
             reminders = self._active(session, senior.id)
             reminders.sort(key=lambda r: (r.next_due_at is None, r.next_due_at or now, r.id))
             return [reminder_view(r, now) for r in reminders]
@@ -319,7 +319,7 @@ class ReminderService:
         query = str(reminder_id_or_title or "").strip()
         now = self._clock()
         with self._db.session() as session:
-            senior, _, actor = acting_for(session, conversation_id, about="reminder")
+            senior, _, actor = acting_for(session, conversation_id, about="reminder", needs="reminders")
             reminders = self._active(session, senior.id)
             if not reminders:
                 raise NotFound("You have no reminders at the moment.")
@@ -350,7 +350,7 @@ class ReminderService:
         """
         now = self._clock()
         with self._db.session() as session:
-            senior, _, actor = acting_for(session, conversation_id, about="reminder")
+            senior, _, actor = acting_for(session, conversation_id, about="reminder", needs="reminders")
             delivery = self._waiting(
                 session, senior.id, delivery_id, statuses=(*ACK_STATUSES, "missed", "failed")
             )
@@ -373,7 +373,7 @@ class ReminderService:
         minutes = clean_int(minutes, "number of minutes", 1, MAX_SNOOZE_MINUTES, field="minutes")
         now = self._clock()
         with self._db.session() as session:
-            senior, _, actor = acting_for(session, conversation_id, about="reminder")
+            senior, _, actor = acting_for(session, conversation_id, about="reminder", needs="reminders")
             delivery = self._waiting(session, senior.id, delivery_id, statuses=SNOOZABLE)
             if delivery is None or delivery.status == "acknowledged":
                 return delivery_view(delivery) if delivery is not None else None
@@ -410,7 +410,7 @@ class ReminderService:
         """
         now = self._clock()
         with self._db.session() as session:
-            senior, profile, actor = acting_for(session, conversation_id, about="reminder")
+            senior, profile, actor = acting_for(session, conversation_id, about="reminder", needs="reminders")
             tz = zone(profile.timezone)
             schedule = parse_schedule(time_text, now, tz)
             if schedule.kind == "once":
@@ -449,7 +449,7 @@ class ReminderService:
         """Stop the daily check-in; None when there was none."""
         now = self._clock()
         with self._db.session() as session:
-            senior, _, actor = acting_for(session, conversation_id, about="reminder")
+            senior, _, actor = acting_for(session, conversation_id, about="reminder", needs="reminders")
             stopped: Optional[ReminderView] = None
             for reminder in self._active(session, senior.id):
                 if reminder.kind != "checkin":
@@ -479,7 +479,7 @@ class ReminderService:
             )
         now = self._clock()
         with self._db.session() as session:
-            senior, _, actor = acting_for(session, conversation_id, about="reminder")
+            senior, _, actor = acting_for(session, conversation_id, about="reminder", needs="reminders")
             delivery = self._waiting(session, senior.id, None, statuses=ACK_STATUSES, checkin=True)
             if delivery is not None:
                 delivery.answer = value
@@ -580,7 +580,7 @@ class ReminderService:
             clean_int(escalate_after_minutes, "number of minutes", 5, 24 * 60, field="escalate_after_minutes")
             if escalate_after_minutes is not None else DEFAULT_ESCALATE_AFTER.get(kind_value)
         )
-        senior, profile, actor = acting_for(session, conversation_id, about="reminder")
+        senior, profile, actor = acting_for(session, conversation_id, about="reminder", needs="reminders")
         if len(self._active(session, senior.id)) >= MAX_ACTIVE_REMINDERS:
             raise InvalidInput(
                 f"There are already {MAX_ACTIVE_REMINDERS} reminders. Please cancel one first.", field="title"
@@ -665,5 +665,5 @@ class ReminderService:
                 {"senior_name": senior_name(senior), "title": delivery.reminder.title,
                  "due_time": local_time(delivery), "delivery_id": delivery.id},
                 text=f"{senior_name(senior)} has now confirmed '{delivery.reminder.title}'.", at=now,
-                skip_person_id=actor.id,
+                skip_person_id=actor.id, share="reminders",
             )

@@ -18,7 +18,8 @@ def test_a_senior_hears_her_profile_bookings_reminders_and_family_in_words(servi
     assert "Your name: Edith Smith." in lines
     assert "Orders and bookings: 2 in all, 1 still to come." in lines
     assert "Reminders: blood pressure pills." in lines
-    assert any(line.startswith("Linked family") and "Mary" in line for line in lines)
+    assert any(line.startswith("Linked family") and "Mary (meals and help at home, reminders and pills)" in line
+               for line in lines)
     assert "Walter" not in export.summary
 
     document = json.loads(export.document)

@@ -535,6 +535,25 @@ def test_escalation_tells_relatives_then_coordinators(
     assert service.overdue_unacknowledged(at(1, 23)) == []
 
 
+def test_a_relative_not_shown_reminders_cannot_set_them_and_is_not_told_of_a_missed_one(
+    care: CareServices, senior: str, relative: str, clock: FakeClock
+) -> None:
+    [anna] = care.family.family(senior).members
+    care.family.set_share(senior, anna.link_id, "reminders", False)
+    with pytest.raises(NotAllowed, match="has not chosen to share their reminders and pills with you"):
+        pill(care, relative)
+    delivery_id = sent_pill(care, clock)
+
+    view = care.reminders.escalate(delivery_id, at(1, 20, 30))
+
+    assert notifications(care.db) == []  # Anna hears nothing of Edith's pills
+    assert view.status == "escalated" and [e.kind for e in escalations(care.db)] == ["missed_medication"]
+    with pytest.raises(NotAllowed, match="Only the person you help"):
+        care.family.set_share(relative, anna.link_id, "reminders", True)
+    care.family.set_share(senior, anna.link_id, "reminders", True)
+    assert pill(care, relative).title == "Blood pressure pill"
+
+
 def test_without_relatives_coordinators_are_told_at_once(care: CareServices, senior: str,
                                                          clock: FakeClock) -> None:
     delivery_id = sent_pill(care, clock)

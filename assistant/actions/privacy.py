@@ -70,6 +70,13 @@ def _deletion_question(sender_id: str) -> Optional[str]:
         return "I keep no details about you, only our conversation. Shall I delete it?"
     tables = records.tables
     roles = [row["role"] for row in tables.get("persons", ()) if row["id"] == records.person_id]
+    if roles == ["relative"]:
+        helped = [m.name for m in care().family.family(sender_id).members] if tables.get("relative_links") else []
+        link = f", and ends your link with {' and '.join(helped)}, who will be told in one line" if helped else ""
+        return (
+            f"This deletes your own details and our conversation{link}. What you arranged for someone stays "
+            "theirs, without your name. It cannot be undone. Shall I delete everything?"
+        )
     if roles != ["senior"]:
         return None
     upcoming = sum(1 for row in tables.get("bookings", ())

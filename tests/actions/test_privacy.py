@@ -98,19 +98,34 @@ async def test_withdrawing_consent_says_what_it_means_before_the_same_question(
     assert text.startswith("Without your consent I may not keep your details") and "can't arrange meals" in text
 
 
-async def test_a_relative_cannot_delete_and_is_offered_a_person(care: CareServices, trackers: Path, domain: dict[str, Any]) -> None:
+async def test_a_relative_deletes_her_own_details_and_the_senior_stays(care: CareServices, trackers: Path, domain: dict[str, Any]) -> None:
     register(care)
     invite = care.invites.create("mary-0001", "daughter")
     request = care.invites.claim("anne-0001", invite.code, "Anne")
     care.invites.decide("mary-0001", request.request_id, True)
     asked = CollectingDispatcher()
     await ActionAskForget().run(asked, make_tracker("delete my data", "forget_me", sender="anne-0001"), domain)
-    assert "care coordinator" in asked.messages[0]["text"] and [b["payload"] for b in asked.messages[0]["buttons"]] == ["/talk_to_human"]
+    assert "ends your link with Mary Jones" in asked.messages[0]["text"]
     said = CollectingDispatcher()
     events = await ActionForgetMe().run(said, make_tracker("/confirm_forget", "confirm_forget", sender="anne-0001"), domain)
-    assert events == []
-    assert "care coordinator" in said.messages[0]["text"] and said.messages[0]["buttons"][0]["payload"] == "/talk_to_human"
-    assert care.people.find_by_conversation("mary-0001") is not None
+    assert slot_events(events) == {FORGOTTEN_SLOT: True} and "Done: I have deleted" in said.messages[0]["text"]
+    assert care.privacy.export("anne-0001") is None
+    assert care.people.find_by_conversation("mary-0001") is not None and care.family.family("mary-0001").members == []
+
+
+async def test_someone_unknown_deletes_their_chat_settings_and_conversation(
+    care: CareServices, trackers: Path, domain: dict[str, Any]
+) -> None:
+    care.chats.set_voice_replies("stranger-1", True)
+    care.chats.set_voice_replies("stranger-2", True)
+    asked = CollectingDispatcher()
+    await ActionAskForget().run(asked, make_tracker("forget me", "forget_me", sender="stranger-1"), domain)
+    assert asked.messages[0]["text"] == "I keep no details about you, only our conversation. Shall I delete it?"
+    done = CollectingDispatcher()
+    events = await ActionForgetMe().run(done, make_tracker("yes", "affirm", sender="stranger-1"), domain)
+    assert slot_events(events) == {FORGOTTEN_SLOT: True}
+    assert not care.chats.voice_replies("stranger-1") and care.chats.voice_replies("stranger-2")
+    assert "this chat's settings" in done.messages[0]["text"]
 
 
 def test_the_action_and_the_tracker_store_agree_on_the_slot(domain: dict[str, Any]) -> None:

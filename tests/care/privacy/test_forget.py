@@ -6,6 +6,7 @@ which rows name a person, so a table added later is covered without a change her
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,9 +14,9 @@ from sqlalchemy import select
 
 from assistant.care import CareServices
 from assistant.care.core.errors import NotAllowed
-from assistant.care.core.models import AuditLog, Booking, Notification, metadata
+from assistant.care.core.models import AuditLog, Booking, Notification, Person, metadata
 from assistant.care.people.invites import UNLINKED_INTENT
-from assistant.care.privacy.records import PERSONS, records_about
+from assistant.care.privacy.records import PERSONS, primary_key, records_about
 
 from ..helpers import FakeClock
 from .helpers import a_life, every_row, names_person, row_key
@@ -88,12 +89,50 @@ def test_forgetting_a_senior_leaves_no_row_that_names_her_and_touches_no_one_els
     assert care.privacy.export("conv-edith") is None
 
 
-def test_a_relative_cannot_delete_a_senior_and_nobody_is_a_no_op(care: CareServices, clock: FakeClock) -> None:
+def test_a_relative_deletes_herself_and_what_she_arranged_stays_the_seniors_without_her_name(
+    services: CareServices, clock: FakeClock,
+) -> None:
+    care = services
+    edith = a_life(care, clock, "conv-edith", "Edith Smith", "conv-mary")
+    a_life(care, clock, "conv-walter", "Walter Jones", "conv-bob")
+    made_by_mary = care.reminders.create("conv-mary", "appointment", "optician", "on 2026-11-20 at 10:00")
+    mary = care.privacy.export("conv-mary").person_id  # type: ignore[union-attr]
+    mary_words = ("conv-mary", f"person:{mary}")  # "Mary" is Walter's daughter's name too
+    with care.db.reading() as session:
+        before = every_row(session)
+    edith_before = _records(care, edith)
+
+    report = care.privacy.forget("conv-mary")
+
+    with care.db.reading() as session:
+        after = every_row(session)
+    left = [(table, row) for table, rows in after.items() for row in rows if names_person(table, row, mary, mary_words)]
+    assert left == []
+    assert "Mary" not in json.dumps(_records(care, edith), default=str), "a kept text of Edith's still names Mary"
+    assert care.people.find_by_conversation("conv-edith") is not None and care.family.family("conv-edith").members == []
+    [optician] = [row for row in after["reminders"] if row["id"] == made_by_mary.reminder_id]
+    assert optician["senior_id"] == edith and optician["created_by_id"] != mary
+    # everything of Edith's but the family link (and the code Mary used) is still there
+    def keys(table: str, rows: list[dict[str, Any]]) -> set[Any]:
+        return {primary_key(metadata.tables[table], row) for row in rows}
+
+    gone = {table for table, rows in edith_before.items() if keys(table, rows) - keys(table, after.get(table, []))}
+    assert gone <= {"relative_links", "family_invites", "audit_log", "notifications"}
+    sent_to = {r["person_id"] for r in edith_before["notifications"] if (r["id"],) not in keys("notifications", after["notifications"])}
+    assert sent_to <= {mary}  # only messages addressed to Mary (her alert about Edith's fall) went
+    assert report.kept.get("reminders") == 1 and report.deleted["persons"] == 1
+    earlier = keys("notifications", before["notifications"])
+    [told] = [row for row in after["notifications"] if (row["id"],) not in earlier]
+    assert told["person_id"] == edith and "asked me to delete their details" in told["text"]
+
+
+def test_a_coordinators_chat_cannot_delete_and_nobody_is_a_no_op(care: CareServices, clock: FakeClock) -> None:
     a_life(care, clock, "conv-edith", "Edith Smith", "conv-mary")
-    with pytest.raises(NotAllowed):
-        care.privacy.forget("conv-mary")
-    assert care.people.find_by_conversation("conv-edith") is not None
+    with care.db.session() as session:
+        session.add(Person(role="coordinator", display_name="Sam", conversation_id="conv-sam", channel="telegram"))
     before = every_row_keys(care)
+    with pytest.raises(NotAllowed):
+        care.privacy.forget("conv-sam")
     assert care.privacy.forget("conv-stranger").deleted == {}
     assert every_row_keys(care) == before
 

@@ -6,7 +6,8 @@ Telegram plays as a voice message. When Google cannot be reached (no network, 42
 5xx, a timeout of a few seconds) it speaks offline with ``espeak-ng`` (Debian's
 package) instead, and opens a circuit breaker so a dead service is not asked again on
 every message for a while. Results are cached on disk by engine, language and text,
-so common replies are synthesised once.
+so common replies are synthesised once; a cached note is kept a day at most (a reply may
+name a person, and the cache is outside the database a person's deletion reaches).
 
 Blocking by design (HTTP and subprocesses): call it from a worker thread in async code.
 """
@@ -36,6 +37,8 @@ DEFAULT_GTTS_TIMEOUT = 3.0
 DEFAULT_BREAKER_SECONDS = 300.0
 DEFAULT_MAX_CHARS = 1000
 DEFAULT_MAX_CACHE_FILES = 5000
+DEFAULT_MAX_CACHE_AGE_SECONDS = 24 * 3600
+"""A cached voice note is spoken words of a reply (which may name a person): kept a day at most."""
 DEFAULT_ESPEAK_SPEED = 150  # words per minute; espeak's default of 175 is fast for seniors
 SUBPROCESS_TIMEOUT = 30.0
 OGG_MAGIC = b"OggS"
@@ -156,6 +159,7 @@ class Speech:
         bitrate: str = "32k",
         max_chars: int = DEFAULT_MAX_CHARS,
         max_cache_files: int = DEFAULT_MAX_CACHE_FILES,
+        max_cache_age_seconds: float = DEFAULT_MAX_CACHE_AGE_SECONDS,
     ) -> None:
         """Creates a synthesiser; ``online=False`` never calls Google; ``cache_dir=None`` disables the cache."""
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -168,6 +172,7 @@ class Speech:
         self.bitrate = bitrate
         self.max_chars = max_chars
         self.max_cache_files = max_cache_files
+        self.max_cache_age_seconds = max_cache_age_seconds
         self._espeak_voices: Optional[FrozenSet[str]] = None
         self._writes = 0
         self._lock = threading.Lock()
@@ -294,15 +299,14 @@ class Speech:
         if path is None:
             return None
         try:
+            if time.time() - path.stat().st_mtime > self.max_cache_age_seconds:
+                path.unlink()  # older than a day: made again, never kept longer
+                return None
             audio = path.read_bytes()
         except OSError:
             return None
         if not audio.startswith(OGG_MAGIC):
             return None
-        try:
-            os.utime(path)  # recently used files are pruned last
-        except OSError:
-            pass
         return audio
 
     def _cache_write(self, engine: str, language: str, text: str, audio: bytes) -> None:
@@ -324,7 +328,8 @@ class Speech:
             self.prune_cache()
 
     def prune_cache(self) -> int:
-        """Deletes the least recently used notes beyond ``max_cache_files``; returns how many."""
+        """Deletes notes older than ``max_cache_age_seconds``, then the oldest beyond ``max_cache_files``;
+        returns how many."""
         if self.cache_dir is None or not self.cache_dir.exists():
             return 0
         files: list[Tuple[float, Path]] = []
@@ -333,16 +338,16 @@ class Speech:
                 files.append((path.stat().st_mtime, path))
             except OSError:
                 continue
-        excess = len(files) - self.max_cache_files
-        if excess <= 0:
-            return 0
         files.sort()
-        for _, path in files[:excess]:
+        oldest_kept = time.time() - self.max_cache_age_seconds
+        expired = sum(1 for written, _ in files if written < oldest_kept)
+        doomed = files[:max(expired, len(files) - self.max_cache_files)]
+        for _, path in doomed:
             try:
                 path.unlink()
             except OSError:
                 pass
-        return excess
+        return len(doomed)
 
 
 def _describe(error: BaseException) -> str:

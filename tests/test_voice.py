@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -263,13 +264,21 @@ def test_texts_and_languages_are_normalised() -> None:
     assert gtts_language("pt-PT") == "pt-PT" and gtts_language("xx") is None
 
 
-def test_the_cache_is_pruned_least_recently_used_first(tmp_path: Path) -> None:
+def test_the_cache_keeps_the_newest_notes_and_none_older_than_a_day(tmp_path: Path) -> None:
     speech = make_speech(tmp_path, online=False, max_cache_files=2)
     for text in ("One.", "Two.", "Three."):
         speech.synthesize(text, "en")
         time.sleep(0.01)
-    speech.synthesize("One.", "en")  # touched: recently used again
     assert speech.prune_cache() == 1
-    left = sorted(p.name for p in (tmp_path / "voice-cache").glob("*/*.ogg"))
-    assert len(left) == 2
-    assert speech.synthesize("One.", "en").cached and speech.synthesize("Three.", "en").cached
+    assert sorted(p.name for p in (tmp_path / "voice-cache").glob("*/*.ogg")) == sorted(
+        speech.cache_path("espeak", "en", text).name for text in ("Two.", "Three."))  # type: ignore[union-attr]
+
+    two = speech.cache_path("espeak", "en", "Two.")
+    assert two is not None and speech.synthesize("Two.", "en").cached
+    day_old = time.time() - 24 * 3600 - 60
+    os.utime(two, (day_old, day_old))  # written a day ago: spoken words are not kept longer
+    assert not speech.synthesize("Two.", "en").cached
+    three = speech.cache_path("espeak", "en", "Three.")
+    assert three is not None
+    os.utime(three, (day_old, day_old))
+    assert speech.prune_cache() == 1 and not three.exists()

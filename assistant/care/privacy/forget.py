@@ -80,17 +80,8 @@ def forget_senior(session: Session, person_id: int, now: datetime) -> ForgetRepo
     relatives = sorted({row["relative_id"] for row in found.tables.get(RelativeLink.__table__.name, ())
                         if row["senior_id"] == person_id})
     _anonymise_kept(session, person_id, kept)
-    deleted = _delete_found(session, found, kept)
-    for relative_id in relatives:
-        enqueue(session, relative_id, "family", UNLINKED_INTENT, {}, at=now,
-                text="Your relative has ended the family link.")
-    audit.record(session, audit.ASSISTANT, "person.forgotten", "person", "deleted", at=now,
-                 rows=sum(deleted.values()), kept=sum(len(keys) for keys in kept.values()))
-    return ForgetReport(
-        deleted={name: count for name, count in sorted(deleted.items()) if count},
-        kept={name: len(keys) for name, keys in sorted(kept.items()) if keys},
-        relatives_told=len(relatives),
-    )
+    report = _delete_and_tell(session, found, kept, relatives, "Your relative has ended the family link.", now)
+    return ForgetReport(report.deleted, report.kept, relatives_told=len(relatives))
 
 
 def forget_conversation(session: Session, conversation_id: str, now: datetime) -> ForgetReport:
@@ -106,9 +97,7 @@ def forget_conversation(session: Session, conversation_id: str, now: datetime) -
         if person is not None and person.role == "relative":
             return forget_relative(session, found.person_id, now)
         return forget_senior(session, found.person_id, now)
-    deleted = _delete_found(session, found, {})
-    return ForgetReport(deleted={name: count for name, count in sorted(deleted.items()) if count}, kept={},
-                        relatives_told=0)
+    return _delete_and_tell(session, found, {}, [], "", now)
 
 
 def forget_relative(session: Session, person_id: int, now: datetime) -> ForgetReport:
@@ -137,12 +126,19 @@ def forget_relative(session: Session, person_id: int, now: datetime) -> ForgetRe
         everything = {name: {primary_key(metadata.tables[name], row) for row in rows}
                       for name, rows in theirs.tables.items() if name not in NOT_SCRUBBED}
         _scrub_names(session, theirs, everything, _names_of(person))
+    return _delete_and_tell(session, found, kept, seniors,
+                            "A relative has ended the family link and asked me to delete their details.", now)
+
+
+def _delete_and_tell(session: Session, found: PersonRecords, kept: Mapping[str, set[tuple[Any, ...]]],
+                     told: list[int], text: str, now: datetime) -> ForgetReport:
+    """Delete the found rows but the kept ones, tell ``told`` in one neutral line, and audit it (naming nobody)."""
     deleted = _delete_found(session, found, kept)
-    for senior_id in seniors:
-        enqueue(session, senior_id, "family", UNLINKED_INTENT, {}, at=now,
-                text="A relative has ended the family link and asked me to delete their details.")
-    audit.record(session, audit.ASSISTANT, "person.forgotten", "person", "deleted", at=now,
-                 rows=sum(deleted.values()), kept=sum(len(keys) for keys in kept.values()))
+    for person_id in told:
+        enqueue(session, person_id, "family", UNLINKED_INTENT, {}, at=now, text=text)
+    if any(deleted.values()):
+        audit.record(session, audit.ASSISTANT, "person.forgotten", "person", "deleted", at=now,
+                     rows=sum(deleted.values()), kept=sum(len(keys) for keys in kept.values()))
     return ForgetReport(
         deleted={name: count for name, count in sorted(deleted.items()) if count},
         kept={name: len(keys) for name, keys in sorted(kept.items()) if keys},

@@ -12,11 +12,10 @@ from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import care, latest_intent
 from assistant.care.core.errors import CareError
-from assistant.care.core.vocabulary import FINAL_BOOKING_STATUSES
 from assistant.care.privacy.forget import NOT_A_SENIOR, ForgetReport
 from assistant.care.privacy.history import ConversationHistory
 from assistant.care.privacy.records import NOBODY
-from assistant.care.privacy.summary import describe_counts
+from assistant.care.privacy.summary import active_reminders, describe_counts, upcoming_bookings
 from assistant.settings import load_settings
 
 FORGOTTEN_SLOT: Final = "forgotten"
@@ -79,9 +78,8 @@ def _deletion_question(sender_id: str) -> Optional[str]:
         )
     if roles != ["senior"]:
         return None
-    upcoming = sum(1 for row in tables.get("bookings", ())
-                   if row["senior_id"] == records.person_id and row["status"] not in FINAL_BOOKING_STATUSES)
-    reminders = sum(1 for row in tables.get("reminders", ()) if row["senior_id"] == records.person_id and row.get("active"))
+    upcoming = len(upcoming_bookings(records))
+    reminders = len(active_reminders(records))
     parts = ["your name, address and diet", "our conversation"]
     if upcoming:
         parts.append(f"{upcoming} booking{'s' if upcoming != 1 else ''} still to come, which will be cancelled")

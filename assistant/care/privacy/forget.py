@@ -70,7 +70,7 @@ def forget_senior(session: Session, person_id: int, now: datetime) -> ForgetRepo
     """Delete every row about one senior (see the module's docstring for what is kept, anonymised).
 
     Raises:
-        NotAllowed: If the person is not a senior (a relative's or coordinator's data is not handled yet).
+        NotAllowed: If the person is not a senior (a relative is forgotten with :func:`forget_relative`).
     """
     person = session.get(Person, person_id)
     if person is None or person.role != "senior":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Final, Iterable, Mapping
+from typing import Any, Final, Iterable, Mapping
 
 from assistant.care.core.vocabulary import FINAL_BOOKING_STATUSES
 from assistant.care.privacy.records import PersonRecords
@@ -56,16 +56,27 @@ def profile_lines(records: PersonRecords) -> list[str]:
     return lines
 
 
+def upcoming_bookings(records: PersonRecords) -> list[dict[str, Any]]:
+    """The person's own bookings still to come (not done, not cancelled)."""
+    return [row for row in records.tables.get("bookings", ())
+            if row["senior_id"] == records.person_id and row["status"] not in FINAL_BOOKING_STATUSES]
+
+
+def active_reminders(records: PersonRecords) -> list[dict[str, Any]]:
+    """The person's own reminders that are still on."""
+    return [row for row in records.tables.get("reminders", ())
+            if row["senior_id"] == records.person_id and row.get("active")]
+
+
 def activity_lines(records: PersonRecords, family: Iterable[str], is_senior: bool = True) -> list[str]:
     """What is booked and reminded, who is linked, and how much else we hold."""
     lines: list[str] = []
     senior = records.person_id
     bookings = [row for row in records.tables.get("bookings", ()) if row["senior_id"] == senior]
-    upcoming = sum(1 for row in bookings if row["status"] not in FINAL_BOOKING_STATUSES)
+    upcoming = len(upcoming_bookings(records))
     if bookings:
         lines.append(f"Orders and bookings: {len(bookings)} in all, {upcoming} still to come.")
-    reminders = [row for row in records.tables.get("reminders", ()) if row["senior_id"] == senior]
-    active = [row["title"] for row in reminders if row.get("active")]
+    active = [row["title"] for row in active_reminders(records)]
     if active:
         lines.append(f"Reminders: {_join(active)}.")
     for chat in records.tables.get("chat_settings", ()):

@@ -22,6 +22,7 @@ from assistant.actions.base import (
 )
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.core.errors import CareError, InvalidInput
+from assistant.care.reminders.reminder_messages import CHECKIN_BUTTONS, compose
 from assistant.care.reminders.reminders import ReminderView
 from assistant.settings import load_settings
 
@@ -310,26 +311,18 @@ class ActionCancelReminder(Action):
         return None
 
 
-def snooze_button(minutes: int = 10) -> dict[str, str]:
-    """'Remind me in 10 minutes'."""
-    return {"title": f"Remind me in {minutes} minutes", "payload": "/snooze_reminder" + json.dumps({"minutes": str(minutes)})}
-
-
-DONE_BUTTON = {"title": "Done", "payload": "/reminder_done"}
-CHECKIN_BUTTONS = [
-    {"title": "I'm fine", "payload": "/inform" + json.dumps({"checkin": "fine"})},
-    {"title": "Not so good", "payload": "/inform" + json.dumps({"checkin": "not_good"})},
-    {"title": "Please call me", "payload": "/inform" + json.dumps({"checkin": "call_me"})},
-]
-
-
 def entity(tracker: Tracker, name: str, default: str = "") -> str:
     """The first value of an entity of the latest (external) message."""
     return next(iter(entity_values(tracker, name)), default)
 
 
 class ActionDeliverReminder(Action):
-    """Says a reminder the care service sent, with "Done" and "Remind me in 10 minutes"."""
+    """Says a reminder sent as ``EXTERNAL_reminder``, with its buttons.
+
+    The care service appends reminders to the conversation itself (the same words, composed by
+    :mod:`assistant.care.reminders.reminder_messages`, recorded as this action), so this runs only
+    for a reminder triggered the older way, e.g. by a care service not yet upgraded.
+    """
 
     def name(self) -> str:
         return "action_deliver_reminder"
@@ -338,24 +331,14 @@ class ActionDeliverReminder(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         kind = entity(tracker, "kind", "other")
-        note = entity(tracker, "due_note")
-        note = f" ({note})" if note else ""
-        delivery = entity(tracker, "delivery_id") or None
-        if kind == "checkin":
-            hour = now_utc().astimezone(user_timezone(profile_of(tracker))).hour
-            part = "morning" if hour < 12 else "afternoon" if hour < 18 else "evening"
-            dispatcher.utter_message(response="utter_checkin_question", part_of_day=part, note=note, buttons=CHECKIN_BUTTONS)
-            return [SlotSet("last_delivery_id", delivery), SlotSet("last_delivery_kind", kind)]
-        title = entity(tracker, "title", "your reminder")
-        dose = entity(tracker, "dose")
-        where = entity(tracker, "location")
-        what = title + (f" ({dose})" if dose else "") + (f" at {where}" if where else "")
-        response = "utter_appointment_due" if kind == "appointment" else "utter_reminder_due"
-        dispatcher.utter_message(
-            response=response, due_time=entity(tracker, "due_time"), what=what, note=note,
-            buttons=[DONE_BUTTON, snooze_button()],
+        hour = now_utc().astimezone(user_timezone(profile_of(tracker))).hour
+        message = compose(
+            kind, entity(tracker, "title", "your reminder"), due_time=entity(tracker, "due_time"),
+            dose=entity(tracker, "dose") or None, location=entity(tracker, "location") or None,
+            note=entity(tracker, "due_note"), local_hour=hour,
         )
-        return [SlotSet("last_delivery_id", delivery), SlotSet("last_delivery_kind", kind)]
+        dispatcher.utter_message(text=message.text, buttons=[dict(b) for b in message.buttons])
+        return [SlotSet("last_delivery_id", entity(tracker, "delivery_id") or None), SlotSet("last_delivery_kind", kind)]
 
 
 def delivery_slot(tracker: Tracker) -> Optional[int]:
@@ -542,7 +525,7 @@ class ActionCheckinAnswer(Action):
             return []
         answer = checkin_answer(tracker)
         if answer is None:
-            dispatcher.utter_message(text="How are you today?", buttons=CHECKIN_BUTTONS)
+            dispatcher.utter_message(text="How are you today?", buttons=[dict(b) for b in CHECKIN_BUTTONS])
             return []
         return answer_checkin(dispatcher, tracker, answer)
 

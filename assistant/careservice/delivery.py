@@ -1,39 +1,66 @@
-"""Proactive messages through Rasa: ``POST /conversations/{id}/trigger_intent``.
+"""Proactive messages through Rasa's HTTP API.
 
-Rasa runs the ``EXTERNAL_...`` intent in the person's conversation and sends the bot's answer
-through the channel the person last used (``output_channel=latest``), so the tracker always
-knows what the person was told.
+Reminders are composed here and appended to the person's conversation in one call
+(``POST /conversations/{id}/tracker/events`` with ``execute_side_effects``): Rasa sends the bot
+message through the channel the person last used and stores it, without a dialogue turn. The
+appended events are the ones the conversation's reminder action would have produced
+(``action_deliver_reminder``, the message with its buttons, the ``last_delivery_*`` slots), so
+"Done", "yes" and the buttons right after a reminder answer it.
+
+Other notifications (a relative told, a coordinator's reply) still run their ``EXTERNAL_...``
+intent with ``POST /conversations/{id}/trigger_intent``.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 from typing import Any, Final, Mapping, Optional
 from urllib.parse import quote
 
 import requests
 
+from assistant.care.reminders.reminder_messages import message_for
 from assistant.care.reminders.reminders import DeliveryView
 
 REMINDER_INTENT: Final = "EXTERNAL_reminder"
-"""Entities: delivery_id, title, dose, kind, due_note, location, due_time."""
+"""How reminders were sent before they were appended (still recognised in a tracker)."""
+REMINDER_ACTION: Final = "action_deliver_reminder"
+"""The conversation's action for a reminder: appended with the message, so rules can follow it."""
 
 
 class DeliveryError(Exception):
     """Rasa could not be reached or refused the message (worth retrying later)."""
 
 
-def reminder_entities(delivery: DeliveryView) -> dict[str, Any]:
-    """Return the entities sent with ``EXTERNAL_reminder`` for one delivery."""
-    return {
-        "delivery_id": delivery.delivery_id,
-        "title": delivery.title,
-        "dose": delivery.dose,
-        "kind": delivery.kind,
-        "due_note": delivery.note,
-        "location": delivery.location,
-        "due_time": delivery.due_time,
-    }
+def reminder_events(delivery: DeliveryView, now: datetime) -> list[dict[str, Any]]:
+    """The events that put one reminder into its conversation (sent by Rasa as a side effect)."""
+    message = message_for(delivery, now)
+    return [
+        {"event": "action", "name": REMINDER_ACTION, "policy": "care_service", "confidence": 1.0},
+        {"event": "bot", "text": message.text, "data": {"buttons": [dict(b) for b in message.buttons]},
+         "metadata": {"delivery_id": delivery.delivery_id, "reminder_kind": delivery.kind}},
+        {"event": "slot", "name": "last_delivery_id", "value": str(delivery.delivery_id)},
+        {"event": "slot", "name": "last_delivery_kind", "value": delivery.kind},
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+def holds_reminder(events: list[dict[str, Any]], delivery_id: int) -> bool:
+    """Whether a conversation's events hold the reminder ``delivery_id`` (appended, or the old intent)."""
+    wanted = str(delivery_id)
+    for event in events:
+        kind = event.get("event")
+        if kind == "bot" and str((event.get("metadata") or {}).get("delivery_id")) == wanted:
+            return True
+        if kind != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        if (parse.get("intent") or {}).get("name") == REMINDER_INTENT and any(
+            e.get("entity") == "delivery_id" and str(e.get("value")) == wanted for e in parse.get("entities") or []
+        ):
+            return True
+    return False
 
 
 class RasaDelivery:
@@ -79,16 +106,34 @@ class RasaDelivery:
         if response.status_code != 200:
             raise DeliveryError(f"Rasa answered {response.status_code}: {response.text[:200]}")
 
-    def already_delivered(self, conversation_id: str, intent: str, delivery_id: int) -> bool:
-        """Whether the conversation's tracker already holds ``intent`` for ``delivery_id``.
-
-        Asked before a retry: an attempt that timed out or failed may still have reached the
-        conversation, and the person must not get the reminder twice.
+    def send_reminder(self, delivery: DeliveryView, now: Optional[datetime] = None) -> None:
+        """Append one reminder to its conversation; Rasa sends it through the person's channel.
 
         Raises:
-            DeliveryError: If Rasa is unreachable, too slow, or answers with an error.
+            DeliveryError: If it could not be delivered (also when the senior has no conversation).
         """
-        response = self._request("get", conversation_id, "tracker", {"include_events": "ALL"})
+        if not delivery.conversation_id:
+            raise DeliveryError("the senior has no conversation to send to")
+        events = reminder_events(delivery, now or datetime.now(timezone.utc))
+        response = self._request(
+            "post", delivery.conversation_id, "tracker/events",
+            {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"}, json=events,
+        )
+        if response.status_code != 200:
+            raise DeliveryError(f"Rasa answered {response.status_code}: {response.text[:200]}")
+
+    def reminder_already_delivered(self, delivery: DeliveryView) -> bool:
+        """Whether an earlier attempt of this reminder delivery reached the conversation after all.
+
+        Asked before a retry, and for a send the care service started but never recorded: the
+        person must not get the reminder twice.
+
+        Raises:
+            DeliveryError: If Rasa could not be asked.
+        """
+        if not delivery.conversation_id:
+            return False
+        response = self._request("get", delivery.conversation_id, "tracker", {"include_events": "ALL"})
         if response.status_code == 404:
             return False
         if response.status_code != 200:
@@ -97,37 +142,7 @@ class RasaDelivery:
             events = response.json().get("events") or []
         except ValueError as error:
             raise DeliveryError("Rasa sent a tracker that is not JSON") from error
-        wanted = str(delivery_id)
-        for event in events:
-            if event.get("event") != "user":
-                continue
-            parse = event.get("parse_data") or {}
-            if (parse.get("intent") or {}).get("name") != intent:
-                continue
-            if any(e.get("entity") == "delivery_id" and str(e.get("value")) == wanted
-                   for e in parse.get("entities") or []):
-                return True
-        return False
-
-    def send_reminder(self, delivery: DeliveryView) -> None:
-        """Send one reminder delivery as ``EXTERNAL_reminder``.
-
-        Raises:
-            DeliveryError: If it could not be delivered (also when the senior has no conversation).
-        """
-        if not delivery.conversation_id:
-            raise DeliveryError("the senior has no conversation to send to")
-        self.trigger(delivery.conversation_id, REMINDER_INTENT, reminder_entities(delivery))
-
-    def reminder_already_delivered(self, delivery: DeliveryView) -> bool:
-        """Whether an earlier attempt of this reminder delivery reached the conversation after all.
-
-        Raises:
-            DeliveryError: If Rasa could not be asked.
-        """
-        if not delivery.conversation_id:
-            return False
-        return self.already_delivered(delivery.conversation_id, REMINDER_INTENT, delivery.delivery_id)
+        return holds_reminder(events, delivery.delivery_id)
 
     def close(self) -> None:
         """Close the pooled connections of every thread."""

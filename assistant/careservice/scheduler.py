@@ -6,10 +6,12 @@ and carries on. The ``service_locks`` row makes sure only one scheduler runs at 
 
 Due reminders and notifications are sent to Rasa by a pool of ``workers`` threads (at most
 ``2 * workers`` requests queued or in flight), while the job's own thread records what became of
-each one as the answers come in, several in one transaction. A delivery is handed to a worker
-once per tick, and its row exists before it is sent (the unique ``(reminder_id, due_at)``), so a
-due time is sent at most once; a retry after a failed or timed-out attempt first asks Rasa's
-tracker whether the earlier attempt arrived after all.
+each one as the answers come in, several in one transaction. Reminders are appended to their
+conversations (no dialogue turn), medication first. A delivery is handed to a worker once per
+tick, its row exists before it is sent (the unique ``(reminder_id, due_at)``) and is marked as
+claimed, in batches, before its send starts. A retry after a failed or timed-out attempt, and a
+claimed send whose outcome was never recorded (the care service was killed), first asks Rasa's
+tracker whether it arrived after all: every due time reaches the person once.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from assistant.care.core.clock import Clock, utcnow
 from assistant.care.safety.danger_checks import DangerCheckService
 from assistant.care.core.db import Database
 from assistant.care.reminders.reminder_delivery import retry_when_busy
+from assistant.care.reminders.reminder_messages import send_order
 from assistant.care.reminders.reminders import DeliveryView, ReminderService
 from assistant.careservice.coordinator_chat import CoordinatorChat
 from assistant.careservice.delivery import DeliveryError, RasaDelivery
@@ -189,6 +192,7 @@ class CareScheduler:
             retry_when_busy(lambda: self.reminders.record_sent_many(pending_records))
             self._unrecorded_reminders.clear()
         pending = self.reminders.due_deliveries(self._clock()) if deliveries is None else deliveries
+        pending = sorted(pending, key=send_order)
         sent = 0
 
         def finished(batch: list[Outcome]) -> None:
@@ -206,15 +210,18 @@ class CareScheduler:
                 if error is not None:
                     self._reminder_failed(item, error)
 
-        self._send_all(pending, self._send_reminder, finished)
+        def claim(batch: Sequence[DeliveryView]) -> None:
+            self.reminders.claim([item.delivery_id for item in batch], self._clock())
+
+        self._send_all(pending, self._send_reminder, finished, claim)
         return sent
 
     def _send_reminder(self, item: DeliveryView) -> datetime:
         """Send one reminder (in a worker thread); return when it reached Rasa."""
-        if item.attempts > 0 and self.delivery.reminder_already_delivered(item):
+        if (item.attempts > 0 or item.in_doubt) and self.delivery.reminder_already_delivered(item):
             log.info("reminder delivery %s had reached the conversation on an earlier attempt", item.delivery_id)
         else:
-            self.delivery.send_reminder(item)
+            self.delivery.send_reminder(item, self._clock())
         return self._clock()
 
     def _reminder_failed(self, item: DeliveryView, error: BaseException) -> None:
@@ -288,29 +295,35 @@ class CareScheduler:
         return False
 
     def _send_all(
-        self, items: Sequence[Item], send: Callable[[Item], datetime], finished: Callable[[list[Outcome]], None]
+        self, items: Sequence[Item], send: Callable[[Item], datetime], finished: Callable[[list[Outcome]], None],
+        claim: Optional[Callable[[Sequence[Item]], None]] = None,
     ) -> None:
-        """Send ``items`` with ``send`` on the worker threads, oldest first; call ``finished`` here with
+        """Send ``items`` with ``send`` on the worker threads, in order; call ``finished`` here with
         each batch of outcomes as they come in.
 
-        Nothing new is handed out once the scheduler stops or loses its lock; what was not handed
-        out stays pending in the database for the next tick or the next care service.
+        ``claim`` is called with the next ``2 * workers`` items before any of them is handed out
+        (a failure stops the handing out: the tick fails and the next one carries on). Nothing new
+        is handed out once the scheduler stops or loses its lock; what was not handed out stays
+        pending in the database for the next tick or the next care service.
         """
         if not items:
             return
         senders = self._sender_pool()
-        queue = iter(items)
+        position, claimed = 0, 0
         in_flight: dict[futures.Future[datetime], Item] = {}
 
         def hand_out() -> None:
-            while len(in_flight) < 2 * self.workers and not self._halted():
-                item = next(queue, None)
-                if item is None:
-                    return
+            nonlocal position, claimed
+            while len(in_flight) < 2 * self.workers and not self._halted() and position < len(items):
+                if claim is not None and position >= claimed:
+                    chunk = items[position:position + 2 * self.workers]
+                    retry_when_busy(lambda: claim(chunk))
+                    claimed = position + len(chunk)
                 try:
-                    in_flight[senders.submit(send, item)] = item
+                    in_flight[senders.submit(send, items[position])] = items[position]
                 except RuntimeError:  # stop() shut the workers down meanwhile: this one stays pending
                     return
+                position += 1
 
         hand_out()
         while in_flight:

@@ -33,7 +33,6 @@ from assistant.actions.reminders import (
 from assistant.care import CareServices
 from assistant.care.core.models import Escalation, ReminderDelivery
 from assistant.care.reminders.reminders import DeliveryView
-from assistant.careservice.delivery import reminder_entities
 
 from .conftest import make_tracker, register, responses, slot_events
 
@@ -74,8 +73,10 @@ def sent(care: CareServices, at: datetime) -> DeliveryView:
 
 
 def external(view: DeliveryView) -> list[dict[str, Any]]:
-    """The entities of ``EXTERNAL_reminder`` exactly as the care service sends them."""
-    return [{"entity": k, "value": v} for k, v in reminder_entities(view).items()]
+    """The entities of ``EXTERNAL_reminder`` as a care service sent them before reminders were appended."""
+    values = {"delivery_id": view.delivery_id, "title": view.title, "dose": view.dose, "kind": view.kind,
+              "due_note": view.note, "location": view.location, "due_time": view.due_time}
+    return [{"entity": k, "value": v} for k, v in values.items()]
 
 
 # ---- setting ------------------------------------------------------------------------------------
@@ -227,8 +228,7 @@ async def test_a_reminder_comes_with_done_and_snooze_buttons(care: CareServices,
     register(care)
     view, events, dispatcher = await pills_delivered(care, domain)
     [message] = dispatcher.messages
-    assert message["response"] == "utter_reminder_due"
-    assert (message["due_time"], message["what"], message["note"]) == ("20:00", "Blood pressure pills (1 tablet)", "")
+    assert message["text"] == "It's 20:00. Reminder: Blood pressure pills (1 tablet). Please press “Done” when you have."
     assert [b["title"] for b in message["buttons"]] == ["Done", "Remind me in 10 minutes"]
     assert message["buttons"][0]["payload"] == "/reminder_done"
     assert slot_events(events) == {"last_delivery_id": str(view.delivery_id), "last_delivery_kind": "medication"}
@@ -297,8 +297,7 @@ async def test_the_checkin_asks_how_i_am_with_buttons(care: CareServices, domain
     register(care)
     events, dispatcher = await checkin_delivered(care, domain)
     [message] = dispatcher.messages
-    assert message["response"] == "utter_checkin_question"
-    assert message["part_of_day"] == "morning"
+    assert message["text"] == "Good morning! It's time for our daily check-in. How are you today?"
     assert [b["title"] for b in message["buttons"]] == ["I'm fine", "Not so good", "Please call me"]
     assert slot_events(events)["last_delivery_kind"] == "checkin"
 

@@ -24,14 +24,16 @@ class Call:
 
     conversation_id: str
     query: dict[str, list[str]]
-    body: dict[str, Any]
+    body: Any
+    """A trigger_intent body, or the list of appended events."""
 
 
 @dataclass
 class FakeRasa:
-    """Records ``trigger_intent`` calls and answers with ``status`` (settable by the test).
+    """Records ``trigger_intent`` and ``tracker/events`` calls and answers with ``status`` (settable by the test).
 
-    A call answered with 200 also lands in the conversation's tracker, which
+    A call answered with 200 also lands in the conversation's tracker (an appended reminder
+    as its events, shown by :meth:`intents` and :meth:`delivered` as ``action_deliver_reminder``), which
     ``GET /conversations/{id}/tracker`` returns (always with 200) like Rasa does, even when
     the answer came too late for the client (``delay``). ``in_flight``/``max_in_flight`` count the
     requests being handled at once.
@@ -52,14 +54,28 @@ class FakeRasa:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def intents(self) -> list[tuple[str, str]]:
-        """Return ``(conversation_id, intent)`` of every call so far."""
+        """Return ``(conversation_id, intent)`` of every call so far (``action_deliver_reminder`` for a reminder)."""
         with self.lock:
-            return [(c.conversation_id, c.body["name"]) for c in self.calls]
+            return [(c.conversation_id, _call_name(c.body)) for c in self.calls]
 
     def delivered(self, conversation_id: str) -> list[str]:
-        """The intents that reached this conversation's tracker."""
+        """The intents (and appended reminders) that reached this conversation's tracker."""
         with self.lock:
-            return [e["parse_data"]["intent"]["name"] for e in self.trackers.get(conversation_id, [])]
+            return [e["parse_data"]["intent"]["name"] if e["event"] == "user" else e["name"]
+                    for e in self.trackers.get(conversation_id, [])
+                    if e["event"] == "user" or (e["event"] == "action" and e["name"] != "action_listen")]
+
+    def reminders(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The reminder messages (bot events) appended to this conversation's tracker."""
+        with self.lock:
+            return [e for e in self.trackers.get(conversation_id, []) if e["event"] == "bot"]
+
+
+def _call_name(body: Any) -> str:
+    """The intent of a trigger_intent body, or the action of appended events."""
+    if isinstance(body, list):
+        return next(e["name"] for e in body if e.get("event") == "action")
+    return body["name"]
 
 
 def _user_event(body: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +102,11 @@ def _handler(fake: FakeRasa) -> type[BaseHTTPRequestHandler]:
                     fake.calls.append(Call(conversation_id, parse_qs(parts.query), body))
                     if status == 200:
                         fake.trackers.setdefault(conversation_id, []).append(_user_event(body))
+                elif segments[1:2] == ["conversations"] and segments[3:] == ["tracker", "events"]:
+                    conversation_id = unquote(segments[2])
+                    fake.calls.append(Call(conversation_id, parse_qs(parts.query), body))
+                    if status == 200:
+                        fake.trackers.setdefault(conversation_id, []).extend(body)
                 held, delay = fake.held, fake.delay
             try:
                 if held is not None:

@@ -66,7 +66,7 @@ def trigger_counts(rasa: FakeRasa) -> Counter[str]:
 
 
 def delivered_once_each(rasa: FakeRasa, conversations: list[str]) -> bool:
-    return all(rasa.delivered(c) == ["EXTERNAL_reminder"] for c in conversations)
+    return all(rasa.delivered(c) == ["action_deliver_reminder"] for c in conversations)
 
 
 def test_200_due_reminders_are_delivered_exactly_once_by_8_workers(
@@ -228,7 +228,7 @@ def test_delivery_is_safe_from_many_threads(rasa: FakeRasa) -> None:
     delivery = RasaDelivery(rasa.url)
 
     def send(n: int) -> None:
-        delivery.trigger(f"conv-{n}", "EXTERNAL_reminder", {"delivery_id": n})
+        delivery.trigger(f"conv-{n}", "action_deliver_reminder", {"delivery_id": n})
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(send, range(40)))
@@ -335,5 +335,36 @@ def test_notifications_are_not_held_up_by_a_wave_of_reminders(
         assert time.monotonic() < deadline, "the notification waited for the reminders"
         time.sleep(0.01)
 
-    assert sum(1 for _, intent in rasa.intents() if intent == "EXTERNAL_reminder") < 30
+    assert sum(1 for _, intent in rasa.intents() if intent == "action_deliver_reminder") < 30
     scheduler.stop()
+
+
+def test_a_send_started_but_never_recorded_is_checked_not_repeated(
+    care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
+) -> None:
+    """What a care service killed mid-send leaves behind: claimed deliveries, one of them arrived."""
+    seniors_with_pills(care, clock, 2)
+    arrived, lost = care.reminders.due_deliveries(clock.now)
+    care.reminders.claim([arrived.delivery_id, lost.delivery_id], clock.now)
+    RasaDelivery(rasa.url).send_reminder(arrived)  # it reached Rasa; the answer was never recorded
+
+    clock.advance(seconds=20)
+    assert make_scheduler(rasa.url, workers=2).deliver_reminders() == 2
+
+    assert trigger_counts(rasa) == Counter({arrived.conversation_id: 1, lost.conversation_id: 1})
+    assert {d.status for d in rows(care.db)} == {"sent"}
+    assert rasa.tracker_reads == 2, "both claimed sends were checked in the conversation first"
+
+
+def test_medication_goes_first_when_many_fall_due_at_once(
+    care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
+) -> None:
+    for n in range(6):
+        register(care, f"conv-{n}", name=f"Senior {n}")
+        kind, title = ("medication", "Heart pill") if n % 2 else ("other", "Put the bins out")
+        care.reminders.create(f"conv-{n}", kind, title, "every day at 20")
+    clock.now = at(1, 20)
+
+    make_scheduler(rasa.url, workers=1).deliver_reminders()
+
+    assert [call.conversation_id for call in rasa.calls] == ["conv-1", "conv-3", "conv-5", "conv-0", "conv-2", "conv-4"]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
 from assistant.care import CareServices
 from assistant.careservice.delivery import (
+    REMINDER_ACTION,
     REMINDER_INTENT,
     DeliveryError,
     RasaDelivery,
-    reminder_entities,
+    holds_reminder,
 )
 from tests.care.helpers import at
 
@@ -34,22 +36,45 @@ def test_the_token_is_sent_when_set(rasa: FakeRasa) -> None:
     assert rasa.calls[0].query == {"output_channel": ["latest"], "include_events": ["NONE"], "token": ["s3cret"]}
 
 
-def test_a_reminder_is_sent_with_its_entities(rasa: FakeRasa, care: CareServices) -> None:
+def test_a_reminder_is_appended_to_the_conversation_without_a_dialogue_turn(rasa: FakeRasa, care: CareServices) -> None:
     care.reminders.create("conv-edith", "medication", "Blood pressure pill", "every day at 8 and 20",
                           dose="1 tablet")
     delivery = care.reminders.due_deliveries(at(1, 20, 5))[0]
 
-    RasaDelivery(rasa.url).send_reminder(delivery)
+    RasaDelivery(rasa.url).send_reminder(delivery, at(1, 20, 5))
 
-    assert rasa.calls[0].conversation_id == "conv-edith"
-    assert rasa.calls[0].body == {
-        "name": REMINDER_INTENT,
-        "entities": {
-            "delivery_id": delivery.delivery_id, "title": "Blood pressure pill", "dose": "1 tablet",
-            "kind": "medication", "due_note": "this was due at 20:00", "location": None, "due_time": "20:00",
-        },
-    }
-    assert reminder_entities(delivery)["due_note"] == "this was due at 20:00"
+    [call] = rasa.calls
+    assert call.conversation_id == "conv-edith"
+    assert call.query == {"output_channel": ["latest"], "execute_side_effects": ["true"], "include_events": ["NONE"]}
+    action, bot, *slots, listen = call.body
+    assert action == {"event": "action", "name": REMINDER_ACTION, "policy": "care_service", "confidence": 1.0}
+    assert bot["text"] == ("It's 20:00. Reminder: Blood pressure pill (1 tablet). (this was due at 20:00) "
+                           "Please press “Done” when you have.")
+    assert [b["title"] for b in bot["data"]["buttons"]] == ["Done", "Remind me in 10 minutes"]
+    assert bot["metadata"] == {"delivery_id": delivery.delivery_id, "reminder_kind": "medication"}
+    assert {e["name"]: e["value"] for e in slots} == {"last_delivery_id": str(delivery.delivery_id),
+                                                      "last_delivery_kind": "medication"}
+    assert listen == {"event": "action", "name": "action_listen"}
+
+
+def test_the_checkin_greets_by_the_seniors_own_time_of_day(rasa: FakeRasa, care: CareServices) -> None:
+    care.reminders.set_checkin("conv-edith", "every day at 17")
+    delivery = care.reminders.due_deliveries(at(1, 17, 0))[0]
+
+    RasaDelivery(rasa.url).send_reminder(delivery, at(1, 17, 0))
+
+    [bot] = rasa.reminders("conv-edith")
+    assert bot["text"] == "Good afternoon! It's time for our daily check-in. How are you today?"
+    assert [b["title"] for b in bot["data"]["buttons"]] == ["I'm fine", "Not so good", "Please call me"]
+
+
+def test_a_reminder_for_a_senior_without_a_conversation_is_refused(rasa: FakeRasa, care: CareServices) -> None:
+    care.reminders.create("conv-edith", "other", "Bins out", "every day at 8")
+    delivery = care.reminders.due_deliveries(at(2, 8, 0))[0]
+
+    with pytest.raises(DeliveryError, match="no conversation"):
+        RasaDelivery(rasa.url).send_reminder(replace(delivery, conversation_id=None))
+    assert rasa.calls == []
 
 
 def test_an_error_answer_raises(rasa: FakeRasa) -> None:
@@ -74,25 +99,43 @@ def test_a_slow_rasa_times_out(rasa: FakeRasa) -> None:
     assert time.monotonic() - started < 2.0, "it gave up instead of waiting for the slow answer"
 
 
-def test_already_delivered_reads_the_conversation_tracker(rasa: FakeRasa) -> None:
-    delivery = RasaDelivery(rasa.url)
-    delivery.trigger("conv", REMINDER_INTENT, {"delivery_id": 7, "title": "Pill"})
+def test_an_appended_reminder_is_found_in_the_tracker(rasa: FakeRasa, care: CareServices) -> None:
+    care.reminders.create("conv-edith", "medication", "Pill", "every day at 8")
+    delivery = care.reminders.due_deliveries(at(2, 8, 0))[0]
+    sender = RasaDelivery(rasa.url)
+    assert not sender.reminder_already_delivered(delivery)
 
-    assert delivery.already_delivered("conv", REMINDER_INTENT, 7)
-    assert not delivery.already_delivered("conv", REMINDER_INTENT, 8)
-    assert not delivery.already_delivered("conv", "EXTERNAL_missed_reminder", 7)
-    assert not delivery.already_delivered("someone-else", REMINDER_INTENT, 7)
+    sender.send_reminder(delivery)
+
+    assert sender.reminder_already_delivered(delivery)
+    assert not sender.reminder_already_delivered(replace(delivery, delivery_id=delivery.delivery_id + 1))
+    assert not sender.reminder_already_delivered(replace(delivery, conversation_id="someone-else"))
 
 
-def test_a_trigger_rasa_refused_is_not_in_the_tracker(rasa: FakeRasa) -> None:
-    delivery = RasaDelivery(rasa.url)
+def test_a_reminder_sent_the_older_way_is_found_too() -> None:
+    older = {"event": "user", "parse_data": {"intent": {"name": REMINDER_INTENT},
+                                            "entities": [{"entity": "delivery_id", "value": 7}]}}
+    other = {"event": "user", "parse_data": {"intent": {"name": "EXTERNAL_missed_reminder"},
+                                             "entities": [{"entity": "delivery_id", "value": 8}]}}
+
+    assert holds_reminder([older], 7)
+    assert not holds_reminder([older, other], 8)
+
+
+def test_a_reminder_rasa_refused_is_not_in_the_tracker(rasa: FakeRasa, care: CareServices) -> None:
+    care.reminders.create("conv-edith", "medication", "Pill", "every day at 8")
+    delivery = care.reminders.due_deliveries(at(2, 8, 0))[0]
+    sender = RasaDelivery(rasa.url)
     rasa.status = 500
-    with pytest.raises(DeliveryError):
-        delivery.trigger("conv", REMINDER_INTENT, {"delivery_id": 7})
+    with pytest.raises(DeliveryError, match="500"):
+        sender.send_reminder(delivery)
 
-    assert not delivery.already_delivered("conv", REMINDER_INTENT, 7)
+    rasa.status = 200
+    assert not sender.reminder_already_delivered(delivery)
 
 
-def test_already_delivered_raises_when_rasa_is_down(dead_rasa_url: str) -> None:
+def test_asking_the_tracker_raises_when_rasa_is_down(dead_rasa_url: str, care: CareServices) -> None:
+    care.reminders.create("conv-edith", "medication", "Pill", "every day at 8")
+    delivery = care.reminders.due_deliveries(at(2, 8, 0))[0]
     with pytest.raises(DeliveryError, match="not reachable"):
-        RasaDelivery(dead_rasa_url).already_delivered("conv", REMINDER_INTENT, 7)
+        RasaDelivery(dead_rasa_url).reminder_already_delivered(delivery)

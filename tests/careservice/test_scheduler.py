@@ -94,13 +94,11 @@ def test_a_due_reminder_is_delivered_exactly_once(
 
     assert len(rasa.calls) == 1
     assert rasa.calls[0].conversation_id == "conv-edith"
-    assert rasa.calls[0].query == {"output_channel": ["latest"], "include_events": ["NONE"]}
+    assert rasa.calls[0].query["execute_side_effects"] == ["true"]
     delivery = rows(care.db, ReminderDelivery)[0]
-    assert rasa.calls[0].body == {
-        "name": "EXTERNAL_reminder",
-        "entities": {"delivery_id": delivery.id, "title": "Blood pressure pill", "dose": "1 tablet",
-                     "kind": "medication", "due_note": "", "location": None, "due_time": "20:00"},
-    }
+    [bot] = rasa.reminders("conv-edith")
+    assert bot["text"] == "It's 20:00. Reminder: Blood pressure pill (1 tablet). Please press “Done” when you have."
+    assert bot["metadata"]["delivery_id"] == delivery.id
     assert (delivery.status, delivery.sent_at, delivery.attempts) == ("sent", at(1, 20), 1)
 
 
@@ -153,7 +151,7 @@ def test_restart_within_grace_delivers_late_with_a_note(
     scheduler.stop()
 
     assert len(rasa.calls) == 1
-    assert rasa.calls[0].body["entities"]["due_note"] == "this was due at 08:00"
+    assert "(this was due at 08:00)" in rasa.reminders("conv-edith")[0]["text"]
     assert rows(care.db, ReminderDelivery)[0].status == "sent"
     assert rows(care.db, Escalation) == []
 
@@ -191,7 +189,7 @@ def test_unconfirmed_medication_reaches_relatives_then_coordinators(
 
     clock.now = at(1, 20, 30)
     scheduler.run_once()
-    assert rasa.intents() == [("conv-edith", "EXTERNAL_reminder"), ("conv-anna", "EXTERNAL_missed_reminder")]
+    assert rasa.intents() == [("conv-edith", "action_deliver_reminder"), ("conv-anna", "EXTERNAL_missed_reminder")]
     assert rows(care.db, Escalation) == []
 
     clock.now = at(1, 21)

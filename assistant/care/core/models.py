@@ -599,6 +599,8 @@ class ReminderDelivery(Base):
     snoozed_until: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
     escalated_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    claimed_at: Mapped[Optional[datetime]] = Column(UTCDateTime, nullable=True)
+    """When the care service started sending it; cleared when that attempt failed."""
     answer: Mapped[Optional[str]] = Column(String(40), nullable=True)
     note: Mapped[str] = Column(Text, nullable=False, default="")
 

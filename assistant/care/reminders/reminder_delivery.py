@@ -156,6 +156,20 @@ class ReminderDeliveries(CareService):
             view = delivery_view(delivery)
         return view
 
+    def claim(self, delivery_ids: Sequence[int], at: datetime) -> None:
+        """Record that sending these deliveries starts now, in one transaction, before they are sent.
+
+        A delivery whose send was started but never recorded (the care service was killed) comes
+        back :attr:`~DeliveryView.in_doubt`: the conversation is asked whether it arrived before
+        it is sent again.
+        """
+        at = require_aware(at, "at")
+        table = ReminderDelivery.__table__
+        with self._db.session() as session:
+            for start in range(0, len(delivery_ids), RECORD_BATCH):
+                ids = list(delivery_ids[start:start + RECORD_BATCH])
+                session.execute(update(table).where(table.c.id.in_(ids)).values(claimed_at=at))
+
     def record_sent_many(self, sent: Sequence[tuple[int, datetime]]) -> int:
         """Record in one transaction that several deliveries reached Rasa; return how many exist.
 
@@ -201,6 +215,7 @@ class ReminderDeliveries(CareService):
         with self._db.session() as session:
             delivery = self._get(session, delivery_id)
             delivery.attempts += 1
+            delivery.claimed_at = None  # this attempt's outcome is known: it failed
             reason = str(error)[:300]
             if delivery.attempts < MAX_ATTEMPTS or delivery.status not in ("pending", "snoozed"):
                 audit.record(session, audit.ASSISTANT, "reminder_delivery.attempt_failed",

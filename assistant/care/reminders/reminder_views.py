@@ -68,6 +68,9 @@ class DeliveryView:
     escalated_at: Optional[datetime]
     answer: Optional[str]
     note: str
+    timezone: str = "UTC"
+    in_doubt: bool = False
+    """A send was started and its outcome never recorded (the care service stopped meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ def delivery_view(delivery: ReminderDelivery) -> DeliveryView:
         status=delivery.status, attempts=delivery.attempts, sent_at=delivery.sent_at,
         acknowledged_at=delivery.acknowledged_at, snoozed_until=delivery.snoozed_until,
         escalated_at=delivery.escalated_at, answer=delivery.answer, note=delivery.note or "",
+        timezone=reminder.timezone,
+        in_doubt=delivery.claimed_at is not None and delivery.status in ("pending", "snoozed"),
     )
 
 

@@ -521,6 +521,10 @@ class ReminderService:
         """Deal with what fell due while no scheduler ran; call once at start (see :meth:`due_deliveries`)."""
         return self._deliveries.catch_up(now)
 
+    def claim(self, delivery_ids: list[int], at: datetime) -> None:
+        """Record that sending these deliveries starts now (see :meth:`ReminderDeliveries.claim`)."""
+        self._deliveries.claim(delivery_ids, at)
+
     def record_sent(self, delivery_id: int, at: datetime) -> DeliveryView:
         """Record that a delivery reached Rasa.
 

@@ -31,9 +31,15 @@ so a commit is on disk when it returns, as before; the tracker store runs the sa
 and readers no longer block Rasa's writes. Other tracker stores (PostgreSQL, Redis, in memory) and
 in-memory SQLite are left alone.
 
+**Appended events.** The care service appends every reminder with ``POST
+/conversations/{id}/tracker/events``, whose events Rasa checks with ``jsonschema.validate(events,
+EVENTS_SCHEMA)``: the same cost again (about 30 ms of CPU per reminder, issue 27). With the
+``validator`` part, ``rasa.server.validate_events_in_request_body`` uses the validator compiled once
+(checking events by name with the ``events`` part, as above); invalid events go to Rasa's own function,
+which answers 400 with its message as before.
+
 The other ``jsonschema.validate`` calls in Rasa 3.6 are not on our hot paths and stay as they are:
-training data (``rasa.shared.utils.validation``), the NLG endpoint's answers (we have none) and
-``POST /conversations/{id}/tracker/events`` (``rasa.server``; we do not call it).
+training data (``rasa.shared.utils.validation``) and the NLG endpoint's answers (we have none).
 
 ``ASSISTANT_RASA_SPEEDUPS=0`` (or ``false``, ``no``, ``off``) turns the speed-ups off, for A/B
 benchmarks. A comma-separated list of parts applies only those: ``validator`` (the validator compiled
@@ -62,6 +68,7 @@ _ON = {"", "1", "true", "yes", "on", "all"}
 PARTS = ("validator", "events", "tracker_store")
 
 _original_validate_action_result: Optional[Callable[[Any, Dict[Text, Any]], bool]] = None
+_original_validate_events: Optional[Callable[[Any], None]] = None
 _original_sql_tracker_store_init: Optional[Callable[..., None]] = None
 
 
@@ -105,54 +112,70 @@ class EventDispatchCheck:
     every other branch fails on its ``const``, so that branch is the only one that can match.
     """
 
-    def __init__(self, base: Validator, branches: Dict[str, Validator]) -> None:
+    def __init__(self, base: Validator, branches: Dict[str, Validator], array: bool = False) -> None:
         self.base = base
         self.branches = branches
+        self.array = array
 
     @classmethod
     def build(cls, schema: Dict[Text, Any], validator_class: Any) -> Optional["EventDispatchCheck"]:
-        """The check for ``schema`` (already checked against its meta-schema), or ``None``."""
+        """The check for ``schema`` (already checked against its meta-schema), or ``None``.
+
+        Two shapes qualify: the action-response schema (an object whose ``events`` is an array of
+        ``EVENT``) and Rasa's ``EVENTS_SCHEMA`` for appended events (``{"type": "array", "items": EVENT}``).
+        """
         try:
             text = json.dumps(schema, sort_keys=True)
         except (TypeError, ValueError):
             return None
         if any(reference in text for reference in _REFERENCES):
             return None
+        if set(schema) == {"type", "items"} and schema.get("type") == "array":
+            split = _split_event_schema(schema["items"], validator_class)
+            if split is None:
+                return None
+            return cls(validator_class({**schema, "items": split[0]}), split[1], array=True)
         if set(schema) != {"type", "properties"} or schema.get("type") != "object":
             return None
         properties = schema["properties"]
         events = properties.get("events") if isinstance(properties, dict) else None
         if not isinstance(events, dict) or set(events) != {"type", "items"} or events["type"] != "array":
             return None
-        event = events["items"]
-        if not isinstance(event, dict) or not set(event) <= _EVENT_KEYWORDS or event.get("type") != "object":
+        split = _split_event_schema(events["items"], validator_class)
+        if split is None:
             return None
-        event_properties = event.get("properties")
-        required = event.get("required")
-        if (not isinstance(event_properties, dict) or event_properties.get("event") != {"type": "string"}
-                or not isinstance(required, list) or "event" not in required):
-            return None
-        branches: Dict[str, Validator] = {}
-        for branch in event.get("oneOf") or ():
-            name = _pinned_event_name(branch)
-            if name is None or name in branches:
-                return None
-            branches[name] = validator_class(branch)
-        if not branches:
-            return None
-        without_one_of = {key: value for key, value in event.items() if key != "oneOf"}
-        base_schema = {**schema, "properties": {**properties, "events": {**events, "items": without_one_of}}}
-        return cls(validator_class(base_schema), branches)
+        base_schema = {**schema, "properties": {**properties, "events": {**events, "items": split[0]}}}
+        return cls(validator_class(base_schema), split[1])
 
     def is_valid(self, instance: Any) -> bool:
         """Whether ``instance`` is valid against the whole schema."""
         if not self.base.is_valid(instance):
             return False
-        for event in instance.get("events", ()):
+        for event in instance if self.array else instance.get("events", ()):
             branch = self.branches.get(event["event"])
             if branch is None or not branch.is_valid(event):
                 return False
         return True
+
+
+def _split_event_schema(event: Any, validator_class: Any) -> Optional[tuple[Dict[Text, Any], Dict[str, Validator]]]:
+    """``EVENT`` without its ``oneOf``, and a validator per branch by the event name it pins (or ``None``)."""
+    if not isinstance(event, dict) or not set(event) <= _EVENT_KEYWORDS or event.get("type") != "object":
+        return None
+    event_properties = event.get("properties")
+    required = event.get("required")
+    if (not isinstance(event_properties, dict) or event_properties.get("event") != {"type": "string"}
+            or not isinstance(required, list) or "event" not in required):
+        return None
+    branches: Dict[str, Validator] = {}
+    for branch in event.get("oneOf") or ():
+        name = _pinned_event_name(branch)
+        if name is None or name in branches:
+            return None
+        branches[name] = validator_class(branch)
+    if not branches:
+        return None
+    return {key: value for key, value in event.items() if key != "oneOf"}, branches
 
 
 def _pinned_event_name(branch: Any) -> Optional[str]:
@@ -247,6 +270,22 @@ def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     return _original_validate_action_result(self, result)
 
 
+def _validate_events_in_request_body(request: Any) -> None:
+    """``rasa.server.validate_events_in_request_body`` with the validator compiled once.
+
+    Valid events return at once; anything else goes through Rasa's own function, which answers
+    with its ``ErrorResponse`` (400) and message exactly as before.
+    """
+    from rasa.shared.utils.schemas.events import EVENTS_SCHEMA
+
+    body = request.json
+    check = validators.check(EVENTS_SCHEMA)
+    if check is not None and check(body if isinstance(body, list) else [body]):
+        return
+    assert _original_validate_events is not None, "speed-ups not applied"
+    _original_validate_events(request)
+
+
 def pool_sqlite_tracker_store(store: Any) -> bool:
     """Give a ``SQLTrackerStore`` on a SQLite file a connection pool and WAL mode (see above).
 
@@ -292,7 +331,8 @@ def _sql_tracker_store_init(self: Any, *args: Any, **kwargs: Any) -> None:
 
 def apply(parts: Iterable[str] = PARTS) -> bool:
     """Patch Rasa in this process (``parts``: see :data:`PARTS`); ``False`` if nothing was left to patch."""
-    global _original_validate_action_result, _original_sql_tracker_store_init
+    global _original_validate_action_result, _original_sql_tracker_store_init, _original_validate_events
+    import rasa.server
     from rasa.core.actions.action import RemoteAction
     from rasa.core.tracker_store import SQLTrackerStore
 
@@ -308,6 +348,8 @@ def apply(parts: Iterable[str] = PARTS) -> bool:
         validators.dispatch_events = "events" in parts
         _original_validate_action_result = RemoteAction._validate_action_result
         RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+        _original_validate_events = rasa.server.validate_events_in_request_body
+        rasa.server.validate_events_in_request_body = _validate_events_in_request_body
         patched = True
     if "tracker_store" in parts and SQLTrackerStore.__init__ is not _sql_tracker_store_init:
         _original_sql_tracker_store_init = SQLTrackerStore.__init__
@@ -318,13 +360,17 @@ def apply(parts: Iterable[str] = PARTS) -> bool:
 
 def remove() -> None:
     """Undo :func:`apply` (for tests)."""
-    global _original_validate_action_result, _original_sql_tracker_store_init
+    global _original_validate_action_result, _original_sql_tracker_store_init, _original_validate_events
+    import rasa.server
     from rasa.core.actions.action import RemoteAction
     from rasa.core.tracker_store import SQLTrackerStore
 
     if _original_validate_action_result is not None:
         RemoteAction._validate_action_result = _original_validate_action_result  # type: ignore[assignment]
         _original_validate_action_result = None
+    if _original_validate_events is not None:
+        rasa.server.validate_events_in_request_body = _original_validate_events
+        _original_validate_events = None
     if _original_sql_tracker_store_init is not None:
         SQLTrackerStore.__init__ = _original_sql_tracker_store_init  # type: ignore[assignment]
         _original_sql_tracker_store_init = None

@@ -7,16 +7,22 @@
 2. **Exports are not kept.** The message that carries a person's data export (custom payload
    ``{"download": {"filename": ..., "content": ...}}``) reaches the chat whole, but is stored
    without its content: the conversation history does not keep a second copy of everything.
+
+And one way in for proactive messages: :meth:`PrivateSQLTrackerStore.append` adds events to a
+stored conversation without loading it (a reminder is a handful of rows, not a tracker rebuilt
+and saved), for :mod:`assistant.channels.care_push`, which holds the conversation's lock meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+import json
+from typing import Any, Final, Optional, Sequence
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import insert, select
 
 log = logging.getLogger("assistant.tracker_store")
 
@@ -49,6 +55,44 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             if isinstance(event, BotUttered):
                 event.data = without_download(event.data)  # a new dict: the message already sent is untouched
         await super().save(tracker)
+
+    def latest_input_channel(self, sender_id: str) -> Optional[str]:
+        """The channel of the conversation's latest user message ("" if none says); None if nothing is stored.
+
+        What Rasa's ``output_channel=latest`` reads from a loaded tracker, from one indexed query.
+        """
+        table = self.SQLEvent.__table__
+        with self.session_scope() as session:
+            data = session.execute(
+                select(table.c.data).where(table.c.sender_id == sender_id, table.c.type_name == UserUttered.type_name)
+                .order_by(table.c.id.desc()).limit(1)
+            ).scalar()
+            if data is None:
+                stored = session.execute(select(table.c.id).where(table.c.sender_id == sender_id).limit(1)).scalar()
+                return None if stored is None else ""
+        return str(json.loads(data).get("input_channel") or "")
+
+    def append(self, sender_id: str, events: Sequence[Event]) -> int:
+        """Store ``events`` after a conversation's stored ones, as :meth:`save` stores new events.
+
+        The caller holds the conversation's lock (no turn runs meanwhile) and knows the
+        conversation exists. Returns how many events were stored.
+        """
+        rows = []
+        for event in events:
+            if isinstance(event, BotUttered):
+                event.data = without_download(event.data)
+            data = event.as_dict()
+            rows.append({
+                "sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+                "action_name": data.get("name"), "data": json.dumps(data),
+            })
+        if rows:
+            with self.session_scope() as session:
+                session.execute(insert(self.SQLEvent.__table__), rows)
+                session.commit()
+        return len(rows)
 
     def delete_conversation(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns how many went."""

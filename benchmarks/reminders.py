@@ -11,15 +11,22 @@ throwaway PostgreSQL database created next to ``--database-url`` and dropped aft
   its "running" line. A last start finds ``--overdue`` reminders that fell due while it was
   stopped and must catch up on them (sent to a fake Rasa).
 * **delivery**: the real stack (:class:`~assistant.stack.Stack`: action server, Rasa, care
-  service) runs on the fresh database; ``--reminders`` seniors each get a daily reminder due at the
-  same instant (the start of a minute); the care service delivers them through Rasa's
-  ``trigger_intent``. Measured: lag between due time and ``sent_at`` per delivery, time until
-  all were sent, duplicates (deliveries per ``(reminder, due_at)`` in our database, and
-  ``EXTERNAL_reminder`` user events and bot messages per conversation in Rasa's tracker store),
-  CPU seconds per process, and Rasa's own ``trigger_intent`` latency and capacity measured
-  beforehand by a probe. With ``--fake-rasa`` the care service delivers to a trivial HTTP server
-  instead, which shows the care service's own ceiling.
+  service) runs on the fresh database; ``--reminders`` seniors each have a conversation (seeded
+  through Rasa's API: a session and a first message) and a daily reminder due at the same instant
+  (the start of a minute); the care service appends them to the conversations
+  (``tracker/events``, no dialogue turn). Measured: lag between due time and ``sent_at`` per
+  delivery, duplicates (deliveries per ``(reminder, due_at)`` in our database, and reminder bot
+  messages per conversation in Rasa's tracker store), CPU seconds of every process, and Rasa's own
+  append latency and capacity measured beforehand by a probe. With ``--fake-rasa`` the care
+  service delivers to a trivial HTTP server instead, which shows the care service's own ceiling.
+* **telegram** (``--telegram``): the same through Rasa's Telegram channel to a fake Bot API on
+  127.0.0.1 that holds Telegram's limit (about 30 messages a second per bot: more are answered
+  429 with ``retry_after``); the seniors' conversations are Telegram chats. Measured: when the
+  last reminder arrived, how many 429s came, chats reached once, twice or never.
 
+The delivery modes end with one line ``reminders=N delivered=D duplicates=X late_max_s=S
+cpu_ms_per_reminder=C`` (delivered: conversations holding their reminder, or chats that got it;
+late_max_s: the latest ``sent_at``, or the latest arrival at the fake Bot API, after the due time).
 The care service reads ``ASSISTANT_CARE_DELIVERY_WORKERS`` (``--workers`` sets it).
 """
 
@@ -92,23 +99,25 @@ def fresh_database(state: Path, base_url: Optional[str], name: str) -> Iterator[
         admin.dispose()
 
 
-def add_seniors(db: Any, count: int, prefix: str) -> list[int]:
-    """Bulk insert ``count`` consenting seniors (conversation ``{prefix}-000001`` ...); return their ids."""
+def add_seniors(db: Any, count: int, prefix: str, telegram: bool = False) -> list[int]:
+    """Bulk insert ``count`` consenting seniors (conversation ``{prefix}-000001`` ..., or Telegram chats);
+    return their ids."""
     from sqlalchemy import insert, select
 
     from assistant.care.core.models import Person, SeniorProfile
 
     now = datetime.now(timezone.utc)
     persons = [
-        {"role": "senior", "display_name": f"Senior {i}", "conversation_id": f"{prefix}-{i:06d}",
-         "channel": "rest", "created_at": now}
+        {"role": "senior", "display_name": f"Senior {i}", "conversation_id": conversation_of(prefix, i, telegram),
+         "channel": "telegram" if telegram else "rest", "created_at": now}
         for i in range(1, count + 1)
     ]
     with db.engine.begin() as connection:
         for start in range(0, count, CHUNK):
             connection.execute(insert(Person.__table__), persons[start:start + CHUNK])
         ids = list(connection.scalars(
-            select(Person.id).where(Person.conversation_id.like(f"{prefix}-%")).order_by(Person.id)
+            select(Person.id).where(Person.channel == "telegram" if telegram
+                                    else Person.conversation_id.like(f"{prefix}-%")).order_by(Person.id)
         ))
         profiles = [
             {"person_id": pid, "full_name": f"Senior {pid}", "address": "1 Bench Road", "district": "Riverside",
@@ -153,7 +162,7 @@ def add_daily_reminders(db: Any, senior_ids: Sequence[int], times: Sequence[dtim
 
 
 class FakeRasaServer:
-    """A trivial stand-in for Rasa's ``trigger_intent``: answers 200 at once and counts the calls."""
+    """A trivial stand-in for Rasa's ``tracker/events`` (and ``trigger_intent``): answers 200 at once and counts the calls."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -168,7 +177,7 @@ class FakeRasaServer:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 segments = urlsplit(self.path).path.split("/")
-                if len(segments) == 4 and segments[3] == "trigger_intent":
+                if segments[3:] in (["trigger_intent"], ["tracker", "events"]):
                     with owner.lock:
                         owner.calls[unquote(segments[2])] += 1
                         owner.bodies.setdefault(unquote(segments[2]), []).append((time.time(), body))
@@ -358,36 +367,82 @@ def _time_care_process(url: str, rasa_url: str, state: Path) -> float:
 
 # ---- delivery through the real stack ---------------------------------------------------------
 
+TELEGRAM_CHAT_BASE = 7_000_000_000
+"""Chat ids of the Telegram mode's seniors: ``TELEGRAM_CHAT_BASE + i``."""
 
-def trigger(session: requests.Session, base: str, conversation_id: str) -> float:
-    """One ``EXTERNAL_reminder`` through Rasa, as the care service sends it; returns seconds."""
+
+def conversation_of(prefix: str, i: int, telegram: bool) -> str:
+    """The conversation id of bench senior ``i`` (a Telegram chat id in the Telegram mode)."""
+    return str(TELEGRAM_CHAT_BASE + i) if telegram else f"{prefix}-{i:06d}"
+
+
+def seed_events(channel: Optional[str]) -> list[dict[str, Any]]:
+    """A conversation's beginning: a session, "hello" on ``channel`` and the answer (nothing is sent)."""
+    return [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "hello", "input_channel": channel,
+         "parse_data": {"intent": {"name": "greet", "confidence": 1.0}, "entities": []}},
+        {"event": "action", "name": "utter_greet"},
+        {"event": "bot", "text": "Hello! How can I help you today?"},
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+def probe_events(n: int) -> list[dict[str, Any]]:
+    """A reminder's events, as the care service appends them (a probe's, with no delivery id)."""
+    return [
+        {"event": "action", "name": "action_deliver_reminder", "policy": "care_service", "confidence": 1.0},
+        {"event": "bot", "text": f"It's 08:00. Reminder: probe {n}.",
+         "data": {"buttons": [{"title": "Done", "payload": "/reminder_done"}]}},
+        {"event": "slot", "name": "last_delivery_kind", "value": "other"},
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+def append(session: requests.Session, base: str, conversation_id: str, events: list[dict[str, Any]],
+           side_effects: bool = False) -> float:
+    """Append ``events`` to a conversation through Rasa's API; returns seconds."""
+    params = {"include_events": "NONE"}
+    if side_effects:
+        params.update(output_channel="latest", execute_side_effects="true")
     t0 = time.perf_counter()
-    response = session.post(
-        f"{base}/conversations/{conversation_id}/trigger_intent",
-        params={"output_channel": "latest", "include_events": "NONE"},
-        json={"name": "EXTERNAL_reminder", "entities": {
-            "delivery_id": 0, "title": "Warm-up", "dose": None, "kind": "other", "due_note": "",
-            "location": None, "due_time": "08:00"}},
-        timeout=120,
-    )
+    response = session.post(f"{base}/conversations/{conversation_id}/tracker/events", params=params,
+                            json=events, timeout=120)
     response.raise_for_status()
     return time.perf_counter() - t0
 
 
-def probe_rasa(base: str, sequential: int, concurrent: int, workers: int) -> dict[str, Any]:
-    """Rasa's own trigger_intent latency (one at a time) and throughput (``workers`` at once)."""
-    with requests.Session() as session:
-        seq = [trigger(session, base, f"probe-seq-{i}") for i in range(sequential)]
+def in_parallel(work: Any, items: Sequence[Any], workers: int) -> list[Any]:
+    """``work(session, item)`` for each item on ``workers`` threads, each with its own HTTP session."""
     local = threading.local()
 
-    def one(i: int) -> float:
+    def one(item: Any) -> Any:
         if not hasattr(local, "session"):
             local.session = requests.Session()
-        return trigger(local.session, base, f"probe-par-{i}")
+        return work(local.session, item)
 
-    t0 = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        par = list(pool.map(one, range(concurrent)))
+        return list(pool.map(one, items))
+
+
+def seed_conversations(base: str, conversations: Sequence[str], channel: Optional[str]) -> float:
+    """Give every conversation its beginning (as real seniors have); returns seconds."""
+    t0 = time.perf_counter()
+    in_parallel(lambda session, c: append(session, base, c, seed_events(channel)), conversations, 16)
+    return time.perf_counter() - t0
+
+
+def probe_rasa(base: str, sequential: int, concurrent: int, workers: int) -> dict[str, Any]:
+    """Rasa's own append latency (one at a time) and throughput (``workers`` at once), on seeded conversations."""
+    names = [f"probe-{i}" for i in range(sequential + concurrent)]
+    seed_conversations(base, names, None)
+    with requests.Session() as session:
+        seq = [append(session, base, names[i], probe_events(i), True) for i in range(sequential)]
+    t0 = time.perf_counter()
+    par = in_parallel(lambda session, i: append(session, base, names[sequential + i], probe_events(i), True),
+                      range(concurrent), workers)
     wall = time.perf_counter() - t0
     return {
         "sequential_calls": sequential, "sequential_p50_ms": statistics.median(seq) * 1000,
@@ -398,8 +453,34 @@ def probe_rasa(base: str, sequential: int, concurrent: int, workers: int) -> dic
     }
 
 
+@contextmanager
+def telegram_environment(state: Path, rasa_port: int) -> Iterator[Any]:
+    """A fake Bot API holding Telegram's limit, and the environment that points the stack at it."""
+    from benchmarks.telegram import SECRET, TOKEN, FakeBotApi
+
+    api = FakeBotApi(max_per_second=30).start()
+    names = {
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{rasa_port}/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": SECRET, "TELEGRAM_VOICE_ENGINE": "off",
+        "TELEGRAM_STATE_DIR": str(state / "telegram"),
+    }
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)  # the Stack passes os.environ to its children
+    try:
+        yield api
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        api.stop()
+
+
 def measure_delivery(
     url: str, count: int, state: Path, *, tick: float, max_wait: float, fake: bool, probe: bool,
+    telegram: bool = False,
 ) -> dict[str, Any]:
     """Deliver ``count`` reminders due at the same instant; return lags, duplicates and CPU."""
     from sqlalchemy import func, select
@@ -408,65 +489,69 @@ def measure_delivery(
     from assistant.care.core.models import ReminderDelivery
     from assistant.stack import Stack, free_port
 
-    results: dict[str, Any] = {"reminders": count, "tick_seconds": tick, "fake_rasa": fake,
+    results: dict[str, Any] = {"reminders": count, "tick_seconds": tick, "fake_rasa": fake, "telegram": telegram,
                                "workers": os.environ.get("ASSISTANT_CARE_DELIVERY_WORKERS", "(default)")}
     db = Database(url)
-    senior_ids = add_seniors(db, count, "bench")
+    senior_ids = add_seniors(db, count, "bench", telegram=telegram)
+    conversations = [conversation_of("bench", i, telegram) for i in range(1, count + 1)]
     stack: Optional[Stack] = None
     fake_rasa: Optional[FakeRasaServer] = None
     care: Optional[subprocess.Popen] = None
     pids: dict[str, int] = {}
+    settings = replace(load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(),
+                       care_tick_seconds=int(tick))
+    bot_api = telegram_environment(state, settings.rasa_port) if telegram else nullcontext()
     try:
-        started = time.perf_counter()
-        if fake:
-            fake_rasa = FakeRasaServer()
-            base = fake_rasa.url
-            care = subprocess.Popen(
-                [sys.executable, "-m", "assistant.careservice", "--database-url", url, "--rasa-url", base,
-                 "--tick-seconds", f"{tick:g}"],
-                stdout=open(state / "care.log", "ab"), stderr=subprocess.STDOUT,
-            )
-            pids["care"] = care.pid
-        else:
-            settings = replace(load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(),
-                               care_tick_seconds=int(tick))
-            stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
-            stack.start(timeout=600)
-            base = stack.rasa_url
-            pids = stack.pids()
-        results["stack_start_seconds"] = time.perf_counter() - started
-        if not fake:
-            with requests.Session() as session:  # warm up Rasa and the action server
-                results["warm_up_seconds"] = [trigger(session, base, f"warm-{i}") for i in range(5)]
-        if probe and not fake:
-            results["probe"] = probe_rasa(base, sequential=60, concurrent=240, workers=16)
+        with bot_api as api:
+            started = time.perf_counter()
+            if fake:
+                fake_rasa = FakeRasaServer()
+                base = fake_rasa.url
+                care = subprocess.Popen(
+                    [sys.executable, "-m", "assistant.careservice", "--database-url", url, "--rasa-url", base,
+                     "--tick-seconds", f"{tick:g}"],
+                    stdout=open(state / "care.log", "ab"), stderr=subprocess.STDOUT,
+                )
+                pids["care"] = care.pid
+            else:
+                stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
+                stack.start(timeout=600)
+                base = stack.rasa_url
+                pids = stack.pids()
+            results["stack_start_seconds"] = time.perf_counter() - started
+            if not fake:
+                results["seed_seconds"] = seed_conversations(base, conversations, "telegram" if telegram else None)
+            if probe and not fake:
+                results["probe"] = probe_rasa(base, sequential=60, concurrent=240, workers=16)
 
-        now = datetime.now(timezone.utc)
-        due = (now + timedelta(seconds=25)).replace(second=0, microsecond=0) + timedelta(minutes=1)
-        local_due = due.astimezone(ZoneInfo(TZ)).time()
-        add_daily_reminders(db, senior_ids, [local_due] * count, now)
-        results["due_at"] = due.isoformat()
-        time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds() - 2))
-        cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
-        progress: list[tuple[float, int]] = []
-        final = ("sent", "failed", "missed")
-        while True:
-            time.sleep(1.0)
-            with db.session() as session:
-                counts = dict(session.execute(
-                    select(ReminderDelivery.status, func.count()).group_by(ReminderDelivery.status)
-                ).all())
-            elapsed = (datetime.now(timezone.utc) - due).total_seconds()
-            done = sum(counts.get(s, 0) for s in final)
-            progress.append((round(elapsed, 1), counts.get("sent", 0)))
-            if done >= count or elapsed > max_wait:
-                break
-            if stack is not None:
-                stack.raise_if_dead()
-        cpu_after = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
-        results["cpu_seconds"] = {name: cpu_after[name] - cpu_before[name] for name in pids}
-        results["statuses"] = counts
-        time.sleep(2.0)  # let a last request still in flight land in the trackers
+            now = datetime.now(timezone.utc)
+            due = (now + timedelta(seconds=25)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+            local_due = due.astimezone(ZoneInfo(TZ)).time()
+            add_daily_reminders(db, senior_ids, [local_due] * count, now)
+            results["due_at"] = due.isoformat()
+            time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds() - 2))
+            cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+            progress: list[tuple[float, int]] = []
+            final = ("sent", "failed", "missed")
+            while True:
+                time.sleep(1.0)
+                with db.session() as session:
+                    counts = dict(session.execute(
+                        select(ReminderDelivery.status, func.count()).group_by(ReminderDelivery.status)
+                    ).all())
+                elapsed = (datetime.now(timezone.utc) - due).total_seconds()
+                done = sum(counts.get(s, 0) for s in final)
+                progress.append((round(elapsed, 1), counts.get("sent", 0)))
+                if done >= count or elapsed > max_wait:
+                    break
+                if stack is not None:
+                    stack.raise_if_dead()
+            cpu_after = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+            results["cpu_seconds"] = {name: cpu_after[name] - cpu_before[name] for name in pids}
+            results["statuses"] = counts
+            time.sleep(2.0)  # let a last request still in flight land in the trackers
+            if api is not None:
+                results.update(telegram_arrivals(api, conversations, due))
 
         with db.session() as session:
             rows = session.execute(select(
@@ -504,10 +589,8 @@ def measure_delivery(
                 calls = Counter({k: v for k, v in fake_rasa.calls.items() if k.startswith("bench-")})
             results["conversations_reached"] = len(calls)
             results["conversations_with_several_reminders"] = sum(1 for n in calls.values() if n > 1)
-            results["conversations_reached_several_times"] = {
-                k: fake_rasa.bodies[k] for k, n in calls.items() if n > 1}
         else:
-            results.update(tracker_duplicates(state / "trackers.db"))
+            results.update(tracker_duplicates(state / "trackers.db", conversations))
     finally:
         if stack is not None:
             stack.stop()
@@ -517,26 +600,66 @@ def measure_delivery(
         if fake_rasa is not None:
             fake_rasa.close()
         db.dispose()
+    results["summary"] = summary_line(results)
     return results
 
 
-def tracker_duplicates(tracker_db: Path) -> dict[str, Any]:
-    """Count ``EXTERNAL_reminder`` user events and bot messages per bench conversation in Rasa's trackers."""
-    with sqlite3.connect(str(tracker_db), timeout=30) as connection:
-        users = dict(connection.execute(
-            "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' AND intent_name = 'EXTERNAL_reminder' "
-            "AND sender_id LIKE 'bench-%' GROUP BY sender_id"
-        ).fetchall())
-        bots = dict(connection.execute(
-            "SELECT sender_id, count(*) FROM events WHERE type_name = 'bot' AND sender_id LIKE 'bench-%' "
-            "GROUP BY sender_id"
-        ).fetchall())
+def telegram_arrivals(api: Any, conversations: Sequence[str], due: datetime) -> dict[str, Any]:
+    """When the reminders reached the fake Bot API, per chat, and how many 429s it answered."""
+    wanted = set(conversations)
+    per_chat: Counter[str] = Counter()
+    last = 0.0
+    for call in api.called("sendMessage"):
+        chat = str(call.params.get("chat_id"))
+        if chat in wanted and "Reminder:" in str(call.params.get("text")):
+            per_chat[chat] += 1
+            last = max(last, call.wall)
     return {
-        "tracker_conversations_with_reminder": len(users),
-        "tracker_conversations_with_several_reminders": sum(1 for n in users.values() if n > 1),
-        "tracker_conversations_with_several_bot_messages": sum(1 for n in bots.values() if n > 1),
+        "telegram_chats_reached": len(per_chat),
+        "telegram_chats_reached_several_times": sum(1 for n in per_chat.values() if n > 1),
+        "telegram_duplicates": sum(n - 1 for n in per_chat.values()),
+        "telegram_last_arrival_s": last - due.timestamp() if per_chat else None,
+        "telegram_429s": api.too_many,
+    }
+
+
+def tracker_duplicates(tracker_db: Path, conversations: Sequence[str]) -> dict[str, Any]:
+    """Count the reminder bot messages (those with a delivery id) per bench conversation in Rasa's trackers."""
+    wanted = set(conversations)
+    with sqlite3.connect(str(tracker_db), timeout=30) as connection:
+        rows = connection.execute(
+            "SELECT sender_id, count(*) FROM events WHERE type_name = 'bot' AND data LIKE '%\"delivery_id\"%' "
+            "GROUP BY sender_id"
+        ).fetchall()
+    bots = {sender: n for sender, n in rows if sender in wanted}
+    return {
+        "tracker_conversations_with_reminder": len(bots),
+        "tracker_conversations_with_several_reminders": sum(1 for n in bots.values() if n > 1),
+        "tracker_duplicates": sum(n - 1 for n in bots.values()),
         "tracker_bot_messages": sum(bots.values()),
     }
+
+
+def summary_line(delivery: dict[str, Any]) -> str:
+    """``reminders=N delivered=D duplicates=X late_max_s=S cpu_ms_per_reminder=C``."""
+    count = delivery["reminders"]
+    if delivery.get("telegram"):
+        delivered = delivery.get("telegram_chats_reached", 0)
+        duplicates = delivery.get("telegram_duplicates", 0)
+        late = delivery.get("telegram_last_arrival_s")
+    elif delivery.get("fake_rasa"):
+        delivered = delivery.get("conversations_reached", 0)
+        duplicates = delivery.get("conversations_with_several_reminders", 0)
+        late = delivery.get("lag_max")
+    else:
+        delivered = delivery.get("tracker_conversations_with_reminder", 0)
+        duplicates = delivery.get("tracker_duplicates", 0)
+        late = delivery.get("lag_max")
+    duplicates += delivery.get("duplicate_delivery_rows", 0)
+    cpu_ms = sum(delivery.get("cpu_seconds", {}).values()) * 1000 / max(count, 1)
+    late_text = f"{late:.1f}" if late is not None else "none"
+    return (f"reminders={count} delivered={delivered} duplicates={duplicates} late_max_s={late_text} "
+            f"cpu_ms_per_reminder={cpu_ms:.2f}")
 
 
 # ---- report -----------------------------------------------------------------------------------
@@ -565,13 +688,15 @@ def report(results: dict[str, Any]) -> str:
         probe = delivery.get("probe")
         if probe:
             lines += [
-                "Rasa `trigger_intent` probe (new conversations, session start + custom action):",
+                "Rasa append probe (`tracker/events` with a reminder's events, sent as a side effect; seeded conversations):",
                 f"one at a time p50 {probe['sequential_p50_ms']:.0f} ms / p95 {probe['sequential_p95_ms']:.0f} ms "
                 f"({probe['sequential_per_second']:.1f}/s); {probe['concurrent_workers']} at once "
                 f"{probe['concurrent_per_second']:.1f}/s (p50 {probe['concurrent_p50_ms']:.0f} ms, "
                 f"p95 {probe['concurrent_p95_ms']:.0f} ms)", "",
             ]
         target = "fake Rasa" if delivery["fake_rasa"] else "the real stack"
+        if delivery.get("telegram"):
+            target += ", Telegram channel to a fake Bot API holding 30 messages/s"
         if delivery.get("experiment_cached_schema"):
             target += " (EXPERIMENT: Rasa with a cached action-response validator)"
         lines += [
@@ -594,15 +719,26 @@ def report(results: dict[str, Any]) -> str:
         ]
         if "tracker_conversations_with_reminder" in delivery:
             lines.append(
-                f"| trackers: conversations with the reminder / with two or more / with 2+ bot messages | "
+                f"| trackers: conversations holding their reminder / holding it twice or more | "
                 f"{delivery['tracker_conversations_with_reminder']:,} / "
-                f"{delivery['tracker_conversations_with_several_reminders']} / "
-                f"{delivery['tracker_conversations_with_several_bot_messages']} |")
+                f"{delivery['tracker_conversations_with_several_reminders']} |")
+        if "telegram_chats_reached" in delivery:
+            last = delivery["telegram_last_arrival_s"]
+            lines += [
+                f"| Telegram: chats reached / reached twice or more | {delivery['telegram_chats_reached']:,} / "
+                f"{delivery['telegram_chats_reached_several_times']} |",
+                f"| Telegram: last reminder arrived after the due time | "
+                f"{'none arrived' if last is None else f'{last:.1f} s'} |",
+                f"| Telegram: 429 answers (waited out and sent again) | {delivery['telegram_429s']} |",
+            ]
         if "conversations_reached" in delivery:
             lines.append(f"| fake Rasa: conversations reached / reached twice or more | "
                          f"{delivery['conversations_reached']:,} / {delivery['conversations_with_several_reminders']} |")
-        cpu = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(delivery["cpu_seconds"].items()))
+        cpu = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(delivery["cpu_seconds"].items()))
         lines.append(f"| CPU seconds during delivery | {cpu} |")
+        if "seed_seconds" in delivery:
+            lines.append(f"| seeding the conversations beforehand | {delivery['seed_seconds']:.0f} s |")
+        lines += ["", delivery["summary"]]
     return "\n".join(lines)
 
 
@@ -622,7 +758,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the care service's polling interval")
     parser.add_argument("--max-wait", type=float, default=1800.0, help="seconds after the due time to give up")
     parser.add_argument("--fake-rasa", action="store_true", help="deliver to a trivial fake Rasa, not the stack")
-    parser.add_argument("--no-probe", action="store_true", help="skip the Rasa trigger_intent probe")
+    parser.add_argument("--telegram", action="store_true",
+                        help="deliver through Rasa's Telegram channel to a fake Bot API holding Telegram's limit")
+    parser.add_argument("--no-probe", action="store_true", help="skip the Rasa append probe")
     parser.add_argument("--experiment-cached-schema", action="store_true",
                         help="experiment: run Rasa with a cached action-response schema validator "
                              "(not the shipped configuration)")
@@ -650,7 +788,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             with fresh_database(state, args.database_url, "delivery") as url, experiment:
                 results["delivery"] = measure_delivery(
                     url, args.reminders, state, tick=args.tick_seconds, max_wait=args.max_wait,
-                    fake=args.fake_rasa, probe=not args.no_probe,
+                    fake=args.fake_rasa, probe=not args.no_probe, telegram=args.telegram,
                 )
                 results["delivery"]["experiment_cached_schema"] = args.experiment_cached_schema
     results["load_after"] = os.getloadavg()[0]

@@ -22,6 +22,7 @@ synthesis of different 200-character texts, and the cached reply (the same text 
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
 import os
@@ -63,14 +64,23 @@ class ApiCall:
     method: str
     params: Dict[str, Any]
     at: float = field(default_factory=time.perf_counter)
+    wall: float = field(default_factory=time.time)
 
 
 class FakeBotApi:
-    """A minimal Telegram Bot API on 127.0.0.1: records calls and answers like Telegram."""
+    """A minimal Telegram Bot API on 127.0.0.1: records calls and answers like Telegram.
 
-    def __init__(self, token: str = TOKEN) -> None:
+    With ``max_per_second`` it holds Telegram's flood limit as Telegram does: a ``sendMessage``
+    beyond that many in the last second is refused with 429 and ``retry_after`` (counted in
+    :attr:`too_many`, not recorded as a call).
+    """
+
+    def __init__(self, token: str = TOKEN, max_per_second: Optional[int] = None) -> None:
         """Creates the server; :meth:`start` serves it in a daemon thread."""
         self.token = token
+        self.max_per_second = max_per_second
+        self.too_many = 0
+        self._recent: "collections.deque[float]" = collections.deque()
         self.calls: List[ApiCall] = []
         self._lock = threading.Lock()
         self._message_ids = itertools.count(1000)
@@ -122,6 +132,10 @@ class FakeBotApi:
         method = parts[1]
         params = _decode(content_type, body)
         with self._lock:
+            if method == "sendMessage" and self._flooded():
+                self.too_many += 1
+                return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                             "parameters": {"retry_after": 1}}
             self.calls.append(ApiCall(method, params))
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
@@ -136,6 +150,18 @@ class FakeBotApi:
             }
             return 200, {"ok": True, "result": message}
         return 200, {"ok": True, "result": True}
+
+    def _flooded(self) -> bool:
+        """Whether one more ``sendMessage`` now would break the limit (else it is counted)."""
+        if self.max_per_second is None:
+            return False
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.max_per_second:
+            return True
+        self._recent.append(now)
+        return False
 
     def sent_to(self, chat_id: int, since: float = 0.0) -> List[ApiCall]:
         """``sendMessage`` calls to ``chat_id`` received after ``since``."""

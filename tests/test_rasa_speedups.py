@@ -582,3 +582,46 @@ def test_remove_restores_rasas_tracker_store(tmp_path: Any) -> None:
     rasa_speedups.remove()
     assert rasa_speedups.applied_parts() == frozenset()
     assert type(_store(tmp_path / "t.db").engine.pool).__name__ == "NullPool"
+
+
+# ---- appended events (the care service's reminders) ----------------------------------------------
+
+
+def test_appended_events_are_checked_by_name_and_agree_with_jsonschema() -> None:
+    """Rasa's EVENTS_SCHEMA (a bare array of events): checked by name, the same verdicts as jsonschema."""
+    from rasa.shared.utils.schemas.events import EVENTS_SCHEMA
+
+    cls = validator_for(EVENTS_SCHEMA)
+    dispatch = rasa_speedups.EventDispatchCheck.build(EVENTS_SCHEMA, cls)
+    assert dispatch is not None and dispatch.array
+    reference = cls(EVENTS_SCHEMA)
+    rng = random.Random(20261207)
+    bodies = [answer["events"] for answer in VALID_ANSWERS + INVALID_ANSWERS if isinstance(answer.get("events"), list)]
+    bodies += [[_random_event(rng) for _ in range(rng.randint(0, 5))] for _ in range(3000)]
+    bodies += [rng.choice(ODD_VALUES) for _ in range(50)]
+    verdicts: Counter = Counter()
+    for body in bodies:
+        expected = reference.is_valid(body)
+        assert dispatch.is_valid(body) is expected, body
+        verdicts[expected] += 1
+    assert verdicts[True] > 300 and verdicts[False] > 300, verdicts
+
+
+def test_the_append_endpoint_uses_the_compiled_validator_and_refuses_bad_events_as_rasa_does(patched: None) -> None:
+    from types import SimpleNamespace
+
+    import rasa.server
+    from rasa.server import ErrorResponse
+
+    reminder = [{"event": "action", "name": "action_deliver_reminder", "policy": "care_service", "confidence": 1.0},
+                {"event": "bot", "text": "It's 08:00. Reminder: pills.", "data": {"buttons": []},
+                 "metadata": {"delivery_id": 7}},
+                {"event": "slot", "name": "last_delivery_id", "value": "7"}]
+    rasa_speedups.validators.clear()
+    rasa.server.validate_events_in_request_body(SimpleNamespace(json=reminder))
+    rasa.server.validate_events_in_request_body(SimpleNamespace(json=reminder[1]))  # one event, not a list
+    assert rasa_speedups.validators.compiled == 1 and rasa_speedups.validators.dispatching == 1
+
+    with pytest.raises(ErrorResponse) as refused:
+        rasa.server.validate_events_in_request_body(SimpleNamespace(json=[{"event": "slot", "value": "7"}]))
+    assert refused.value.status == 400 and "Failed to validate the events format" in str(refused.value.error_info)

@@ -1,11 +1,12 @@
 """Proactive messages through Rasa's HTTP API.
 
-Reminders are composed here and appended to the person's conversation in one call
-(``POST /conversations/{id}/tracker/events`` with ``execute_side_effects``): Rasa sends the bot
+Reminders are composed here and appended to the people's conversations, many in one request
+(``POST /webhooks/care/reminders``, :mod:`assistant.channels.care_push`): Rasa sends each bot
 message through the channel the person last used and stores it, without a dialogue turn. The
 appended events are the ones the conversation's reminder action would have produced
 (``action_deliver_reminder``, the message with its buttons, the ``last_delivery_*`` slots), so
-"Done", "yes" and the buttons right after a reminder answer it.
+"Done", "yes" and the buttons right after a reminder answer it. A Rasa without that channel gets
+them one by one through its own API (``POST /conversations/{id}/tracker/events``).
 
 Other notifications (a relative told, a coordinator's reply) still run their ``EXTERNAL_...``
 intent with ``POST /conversations/{id}/trigger_intent``.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from typing import Any, Final, Mapping, Optional
+from typing import Any, Final, Mapping, Optional, Sequence
 from urllib.parse import quote
 
 import requests
@@ -27,6 +28,8 @@ REMINDER_INTENT: Final = "EXTERNAL_reminder"
 """How reminders were sent before they were appended (still recognised in a tracker)."""
 REMINDER_ACTION: Final = "action_deliver_reminder"
 """The conversation's action for a reminder: appended with the message, so rules can follow it."""
+BATCH_TIMEOUT_FACTOR: Final = 3
+"""A batch of reminders may take this many times the usual timeout."""
 
 
 class DeliveryError(Exception):
@@ -44,6 +47,18 @@ def reminder_events(delivery: DeliveryView, now: datetime) -> list[dict[str, Any
         {"event": "slot", "name": "last_delivery_kind", "value": delivery.kind},
         {"event": "action", "name": "action_listen"},
     ]
+
+
+def _batch_failures(sent: Sequence[DeliveryView], response: requests.Response) -> dict[int, DeliveryError]:
+    """The reminders of a batch the care channel reports as not delivered (all of them if it makes no sense)."""
+    try:
+        results = response.json().get("results")
+    except (ValueError, AttributeError):
+        results = None
+    if not isinstance(results, list) or len(results) != len(sent):
+        return {d.delivery_id: DeliveryError("Rasa's answer to the batch made no sense") for d in sent}
+    return {d.delivery_id: DeliveryError(str(r.get("error") or "not delivered"))
+            for d, r in zip(sent, results) if not (isinstance(r, dict) and r.get("ok") is True)}
 
 
 def holds_reminder(events: list[dict[str, Any]], delivery_id: int) -> bool:
@@ -90,6 +105,7 @@ class RasaDelivery:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
+        self._batches = True
 
     def trigger(self, conversation_id: str, intent: str, entities: Mapping[str, Any]) -> None:
         """Run ``intent`` with ``entities`` in a conversation.
@@ -112,15 +128,46 @@ class RasaDelivery:
         Raises:
             DeliveryError: If it could not be delivered (also when the senior has no conversation).
         """
-        if not delivery.conversation_id:
-            raise DeliveryError("the senior has no conversation to send to")
-        events = reminder_events(delivery, now or datetime.now(timezone.utc))
-        response = self._request(
-            "post", delivery.conversation_id, "tracker/events",
-            {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"}, json=events,
-        )
-        if response.status_code != 200:
-            raise DeliveryError(f"Rasa answered {response.status_code}: {response.text[:200]}")
+        failed = self.send_reminders([delivery], now)
+        if failed:
+            raise failed[delivery.delivery_id]
+
+    def send_reminders(
+        self, deliveries: Sequence[DeliveryView], now: Optional[datetime] = None
+    ) -> dict[int, DeliveryError]:
+        """Append several reminders in one request; return the ones that failed, by delivery id.
+
+        Raises:
+            DeliveryError: If the whole request failed (Rasa unreachable, too slow, refusing it).
+        """
+        now = now or datetime.now(timezone.utc)
+        failed = {d.delivery_id: DeliveryError("the senior has no conversation to send to")
+                  for d in deliveries if not d.conversation_id}
+        sendable = [d for d in deliveries if d.conversation_id]
+        if not sendable:
+            return failed
+        if self._batches:
+            body = {"reminders": [{"conversation_id": d.conversation_id, "events": reminder_events(d, now)}
+                                  for d in sendable]}
+            # A batch waits for every send of it (Telegram allows about 30 a second): more time.
+            response = self._call("post", f"{self.rasa_url}/webhooks/care/reminders", {}, json=body,
+                                  timeout=self._timeout * BATCH_TIMEOUT_FACTOR)
+            if response.status_code == 200:
+                return {**failed, **_batch_failures(sendable, response)}
+            if response.status_code != 404:
+                raise DeliveryError(f"Rasa answered {response.status_code}: {response.text[:200]}")
+            self._batches = False  # a Rasa without the care channel: one by one through its API
+        for delivery in sendable:
+            assert delivery.conversation_id
+            response = self._request(
+                "post", delivery.conversation_id, "tracker/events",
+                {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"},
+                json=reminder_events(delivery, now),
+            )
+            if response.status_code != 200:
+                failed[delivery.delivery_id] = DeliveryError(f"Rasa answered {response.status_code}: "
+                                                             f"{response.text[:200]}")
+        return failed
 
     def reminder_already_delivered(self, delivery: DeliveryView) -> bool:
         """Whether an earlier attempt of this reminder delivery reached the conversation after all.
@@ -169,11 +216,16 @@ class RasaDelivery:
         self, method: str, conversation_id: str, endpoint: str, params: dict[str, str], **kwargs: Any
     ) -> requests.Response:
         url = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}/{endpoint}"
+        return self._call(method, url, params, **kwargs)
+
+    def _call(self, method: str, url: str, params: dict[str, str], *, timeout: Optional[float] = None,
+              **kwargs: Any) -> requests.Response:
         if self._token:
             params["token"] = self._token
+        timeout = timeout or self._timeout
         try:
-            return self._http().request(method, url, params=params, timeout=self._timeout, **kwargs)
+            return self._http().request(method, url, params=params, timeout=timeout, **kwargs)
         except requests.Timeout as error:
-            raise DeliveryError(f"Rasa did not answer within {self._timeout:g} s") from error
+            raise DeliveryError(f"Rasa did not answer within {timeout:g} s") from error
         except requests.RequestException as error:
             raise DeliveryError(f"Rasa is not reachable: {type(error).__name__}") from error

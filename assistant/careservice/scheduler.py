@@ -7,8 +7,8 @@ and carries on. The ``service_locks`` row makes sure only one scheduler runs at 
 Due reminders and notifications are sent to Rasa by a pool of ``workers`` threads (at most
 ``2 * workers`` requests queued or in flight), while the job's own thread records what became of
 each one as the answers come in, several in one transaction. Reminders are appended to their
-conversations (no dialogue turn), medication first. A delivery is handed to a worker once per
-tick, its row exists before it is sent (the unique ``(reminder_id, due_at)``) and is marked as
+conversations (no dialogue turn), medication first, ``REMINDER_BATCH`` to a request. A delivery is
+handed to a worker once per tick, its row exists before it is sent (the unique ``(reminder_id, due_at)``) and is marked as
 claimed, in batches, before its send starts. A retry after a failed or timed-out attempt, and a
 claimed send whose outcome was never recorded (the care service was killed), first asks Rasa's
 tracker whether it arrived after all: every due time reaches the person once.
@@ -55,12 +55,14 @@ RETENTION_SECONDS: Final = 3600.0
 """How often old conversation history and resolved escalations are looked for."""
 DEFAULT_WORKERS: Final = 16
 """Requests to Rasa in flight at once (``ASSISTANT_CARE_DELIVERY_WORKERS``)."""
+REMINDER_BATCH: Final = 10
+"""Reminders sent to Rasa in one request."""
 
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
-Outcome = tuple[Any, Optional[datetime], Optional[BaseException]]
-"""(item, when it reached Rasa or None, the error or None)."""
+Outcome = tuple[Any, Any, Optional[BaseException]]
+"""(item, what its send returned (when it reached Rasa) or None, the error or None)."""
 
 
 class CareScheduler:
@@ -78,6 +80,7 @@ class CareScheduler:
             as often as the outbox is polled.
         emergency_sweep: Records emergency messages the action server missed, from Rasa's tracker
             store (off when None), every ``tick_seconds`` (at most 5 s).
+        reminder_batch: Reminders sent to Rasa in one request.
         notify_seconds: How often the notification outbox is polled (default: every second, or
             ``tick_seconds`` if shorter): a coordinator's reply or an emergency alert must not
             wait for the next reminders tick.
@@ -97,11 +100,12 @@ class CareScheduler:
         coordinator_chat: Optional[CoordinatorChat] = None,
         emergency_sweep: Optional[EmergencySweep] = None,
         retention: Optional[Retention] = None,
+        reminder_batch: int = REMINDER_BATCH,
     ) -> None:
         if tick_seconds <= 0 or (notify_seconds is not None and notify_seconds <= 0):
             raise ValueError("tick_seconds and notify_seconds must be positive")
-        if workers < 1:
-            raise ValueError("workers must be at least 1")
+        if workers < 1 or reminder_batch < 1:
+            raise ValueError("workers and reminder_batch must be at least 1")
         self.db: Database = db
         self.delivery: RasaDelivery = delivery
         self.reminders: ReminderService = ReminderService(db, clock=clock)
@@ -115,6 +119,7 @@ class CareScheduler:
         self.stale_after: timedelta = stale_after
         self.holder: str = holder or lock.new_holder()
         self.workers: int = workers
+        self.reminder_batch: int = reminder_batch
         self.lost_lock: threading.Event = threading.Event()
         self._clock = clock
         self._scheduler: Optional[BackgroundScheduler] = None
@@ -182,10 +187,11 @@ class CareScheduler:
         self.deliver_notifications()
 
     def deliver_reminders(self, deliveries: Optional[list[DeliveryView]] = None) -> int:
-        """Send the due reminders (or ``deliveries``) concurrently; return how many reached Rasa.
+        """Send the due reminders (or ``deliveries``), medication first, in concurrent batches;
+        return how many reached Rasa.
 
         Each one is recorded as sent or failed (retried with backoff, escalated after the last
-        attempt) as soon as its answer comes in.
+        attempt) as soon as its batch's answer comes in.
         """
         if self._unrecorded_reminders:
             pending_records = sorted(self._unrecorded_reminders.items())
@@ -193,11 +199,22 @@ class CareScheduler:
             self._unrecorded_reminders.clear()
         pending = self.reminders.due_deliveries(self._clock()) if deliveries is None else deliveries
         pending = sorted(pending, key=send_order)
+        size = self.reminder_batch
+        batches = [pending[start:start + size] for start in range(0, len(pending), size)]
         sent = 0
 
-        def finished(batch: list[Outcome]) -> None:
+        def finished(outcomes: list[Outcome]) -> None:
             nonlocal sent
-            reached = [(item.delivery_id, at) for item, at, error in batch if error is None]
+            reached: list[tuple[int, datetime]] = []
+            failures: list[tuple[DeliveryView, BaseException]] = []
+            for batch, result, error in outcomes:
+                at, failed = result if error is None else (None, {})
+                for item in batch:
+                    problem = error or failed.get(item.delivery_id)
+                    if problem is None:
+                        reached.append((item.delivery_id, at))
+                    else:
+                        failures.append((item, problem))
             if reached:
                 try:
                     retry_when_busy(lambda: self.reminders.record_sent_many(reached))
@@ -206,23 +223,29 @@ class CareScheduler:
                                   len(reached))
                     self._unrecorded_reminders.update(reached)
                 sent += len(reached)
-            for item, _, error in batch:
-                if error is not None:
-                    self._reminder_failed(item, error)
+            for item, problem in failures:
+                self._reminder_failed(item, problem)
 
-        def claim(batch: Sequence[DeliveryView]) -> None:
-            self.reminders.claim([item.delivery_id for item in batch], self._clock())
+        def claim(claimed: Sequence[list[DeliveryView]]) -> None:
+            self.reminders.claim([item.delivery_id for batch in claimed for item in batch], self._clock())
 
-        self._send_all(pending, self._send_reminder, finished, claim)
+        self._send_all(batches, self._send_reminders, finished, claim)
         return sent
 
-    def _send_reminder(self, item: DeliveryView) -> datetime:
-        """Send one reminder (in a worker thread); return when it reached Rasa."""
-        if (item.attempts > 0 or item.in_doubt) and self.delivery.reminder_already_delivered(item):
-            log.info("reminder delivery %s had reached the conversation on an earlier attempt", item.delivery_id)
-        else:
-            self.delivery.send_reminder(item, self._clock())
-        return self._clock()
+    def _send_reminders(self, batch: list[DeliveryView]) -> tuple[datetime, dict[int, DeliveryError]]:
+        """Send a batch of reminders (in a worker thread); return when they reached Rasa and which failed.
+
+        A reminder tried before, or whose send was started but never recorded, is first looked for
+        in its conversation: if it arrived after all, it is not sent again.
+        """
+        arrived = set()
+        for item in batch:
+            if (item.attempts > 0 or item.in_doubt) and self.delivery.reminder_already_delivered(item):
+                log.info("reminder delivery %s had reached the conversation on an earlier attempt", item.delivery_id)
+                arrived.add(item.delivery_id)
+        to_send = [item for item in batch if item.delivery_id not in arrived]
+        failed = self.delivery.send_reminders(to_send, self._clock()) if to_send else {}
+        return self._clock(), failed
 
     def _reminder_failed(self, item: DeliveryView, error: BaseException) -> None:
         if not isinstance(error, DeliveryError):
@@ -295,7 +318,7 @@ class CareScheduler:
         return False
 
     def _send_all(
-        self, items: Sequence[Item], send: Callable[[Item], datetime], finished: Callable[[list[Outcome]], None],
+        self, items: Sequence[Item], send: Callable[[Item], Any], finished: Callable[[list[Outcome]], None],
         claim: Optional[Callable[[Sequence[Item]], None]] = None,
     ) -> None:
         """Send ``items`` with ``send`` on the worker threads, in order; call ``finished`` here with
@@ -310,7 +333,7 @@ class CareScheduler:
             return
         senders = self._sender_pool()
         position, claimed = 0, 0
-        in_flight: dict[futures.Future[datetime], Item] = {}
+        in_flight: dict[futures.Future[Any], Item] = {}
 
         def hand_out() -> None:
             nonlocal position, claimed

@@ -1,1 +1,2 @@
-"""Rasa input channels: the local browser chat page (``webchat``) and Telegram."""
+"""Rasa input channels: the local browser chat page (``webchat``), Telegram, and the care service's
+batches of reminders (``care_push``)."""

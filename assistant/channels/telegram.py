@@ -192,8 +192,17 @@ class Choice:
     data: str
 
 
+class UndeliveredReminder(Exception):
+    """A reminder could not be sent to Telegram: Rasa refuses the append, the care service retries."""
+
+
 class TelegramOutput(OutputChannel):
-    """Sends Rasa's replies to a Telegram chat (also for ``trigger_intent``: reminders)."""
+    """Sends Rasa's replies to a Telegram chat (also proactive ones: reminders, notifications).
+
+    A message that carries a reminder's ``delivery_id`` (appended by the care service) must not be
+    dropped: if Telegram refuses it for good, :class:`UndeliveredReminder` is raised, so Rasa does
+    not store it and the care service tries again (and tells a coordinator after its last try).
+    """
 
     def __init__(self, channel: "TelegramInput") -> None:
         """Creates an output channel sharing the bot, state and voice of ``channel``."""
@@ -221,7 +230,9 @@ class TelegramOutput(OutputChannel):
             return
         cleaned = clean_buttons(buttons)
         choices = [self.channel.rasa_choice(chat_id, button) for button in cleaned]
-        await self.deliver(chat_id, text, choices, spoken_titles=cleaned)
+        delivered = await self.deliver(chat_id, text, choices, spoken_titles=cleaned)
+        if not delivered and kwargs.get("delivery_id") is not None:
+            raise UndeliveredReminder(f"reminder delivery {kwargs['delivery_id']} did not reach chat {chat_id}")
 
     async def send_quick_replies(
         self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
@@ -291,8 +302,11 @@ class TelegramOutput(OutputChannel):
         text: str,
         choices: Sequence[Choice] = (),
         spoken_titles: Sequence[Button] = (),
-    ) -> None:
-        """Sends ``text`` (split), the keyboard on its last part, then the voice note if on."""
+    ) -> bool:
+        """Sends ``text`` (split), the keyboard on its last part, then the voice note if on.
+
+        Returns whether every part reached Telegram (what failed for good is recorded).
+        """
         channel = self.channel
         chunks = split_text(text) or (["Please choose:"] if choices else [])
         markup = (
@@ -300,9 +314,10 @@ class TelegramOutput(OutputChannel):
             if choices
             else None
         )
+        delivered = True
         for index, chunk in enumerate(chunks):
             keyboard = markup if index == len(chunks) - 1 else None
-            await channel.sender.call(
+            sent = await channel.sender.call(
                 "sendMessage",
                 chat_id,
                 functools.partial(
@@ -314,9 +329,11 @@ class TelegramOutput(OutputChannel):
                 ),
                 text=chunk,
             )
+            delivered = delivered and sent is not None
         if channel.voice is not None and channel.store.voice_enabled(chat_id):
             titles = list(spoken_titles) or [Button(c.title, c.data) for c in choices]
             channel.voice.schedule(chat_id, spoken_text(text, titles), channel.store.language(chat_id))
+        return delivered
 
 
 # ---------------------------------------------------------------------- input

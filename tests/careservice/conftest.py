@@ -49,6 +49,12 @@ class FakeRasa:
     calls: list[Call] = field(default_factory=list)
     trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tracker_reads: int = 0
+    batches: int = 0
+    """Batches of reminders received (``POST /webhooks/care/reminders``)."""
+    missing: set[str] = field(default_factory=set)
+    """Paths answered 404 (e.g. a Rasa without the care channel)."""
+    unreachable: set[str] = field(default_factory=set)
+    """Conversations whose reminders the channel reports as not delivered (the user blocked the bot)."""
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -93,6 +99,10 @@ def _handler(fake: FakeRasa) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             segments = parts.path.split("/")
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            answer: dict[str, Any] = {"tracker": {}, "messages": []}
+            if parts.path in fake.missing:
+                self._answer(404, {"status": "failure", "reason": "NotFound"})
+                return
             with fake.lock:
                 status = fake.statuses.pop(0) if fake.statuses else fake.status
                 fake.in_flight += 1
@@ -107,13 +117,25 @@ def _handler(fake: FakeRasa) -> type[BaseHTTPRequestHandler]:
                     fake.calls.append(Call(conversation_id, parse_qs(parts.query), body))
                     if status == 200:
                         fake.trackers.setdefault(conversation_id, []).extend(body)
+                elif parts.path == "/webhooks/care/reminders":
+                    fake.batches += 1
+                    for reminder in body["reminders"]:
+                        conversation_id = reminder["conversation_id"]
+                        fake.calls.append(Call(conversation_id, parse_qs(parts.query), reminder["events"]))
+                        if status == 200 and conversation_id not in fake.unreachable:
+                            fake.trackers.setdefault(conversation_id, []).extend(reminder["events"])
+                    answer = {"results": [
+                        {"conversation_id": r["conversation_id"], "ok": r["conversation_id"] not in fake.unreachable,
+                         "error": "Forbidden: bot was blocked by the user"
+                         if r["conversation_id"] in fake.unreachable else None}
+                        for r in body["reminders"]]}
                 held, delay = fake.held, fake.delay
             try:
                 if held is not None:
                     held.wait(30)
                 if delay:
                     threading.Event().wait(delay)
-                self._answer(status, {"tracker": {}, "messages": []})
+                self._answer(status, answer)
             finally:
                 with fake.lock:
                     fake.in_flight -= 1

@@ -119,7 +119,7 @@ def test_a_failing_rasa_loses_nothing_and_duplicates_nothing(
 ) -> None:
     conversations = seniors_with_pills(care, clock, 50)
     rasa.statuses = [500, 200] * 25  # every other answer is an error
-    scheduler = make_scheduler(rasa.url, workers=8)
+    scheduler = make_scheduler(rasa.url, workers=8, reminder_batch=1)
 
     assert scheduler.deliver_reminders() == 25
     assert Counter(d.status for d in rows(care.db)) == Counter({"sent": 25, "pending": 25})
@@ -219,6 +219,26 @@ def test_notifications_are_sent_concurrently_and_once(
         assert {n.status for n in session.scalars(select(Notification))} == {"delivered"}
 
 
+def test_reminders_go_in_batches_and_one_the_channel_could_not_send_is_tried_again(
+    care: CareServices, clock: FakeClock, rasa: FakeRasa, make_scheduler: Callable[..., CareScheduler]
+) -> None:
+    conversations = seniors_with_pills(care, clock, 45)
+    rasa.unreachable = {"conv-007"}  # Telegram refused that one (the user blocked the bot for a moment)
+    scheduler = make_scheduler(rasa.url, workers=2, reminder_batch=10)
+
+    assert scheduler.deliver_reminders() == 44
+    assert rasa.batches == 5
+    by_conversation = {c: rasa.reminders(c) for c in conversations}
+    assert [c for c, sent in by_conversation.items() if len(sent) != 1] == ["conv-007"]
+    assert Counter(d.status for d in rows(care.db)) == Counter({"sent": 44, "pending": 1})
+
+    rasa.unreachable = set()
+    clock.advance(seconds=15)
+    assert scheduler.deliver_reminders() == 1
+    assert delivered_once_each(rasa, conversations)
+    assert {d.status for d in rows(care.db)} == {"sent"}
+
+
 def test_workers_must_be_positive(db: Database, rasa: FakeRasa) -> None:
     with pytest.raises(ValueError, match="workers"):
         CareScheduler(db, RasaDelivery(rasa.url), workers=0)
@@ -244,7 +264,7 @@ def test_a_long_catch_up_keeps_the_lock_fresh(
     seniors_with_pills(care, clock, 12)
     clock.now = at(1, 20, 5)  # stopped over the due time: start() catches up, one at a time
     rasa.delay = 0.05
-    scheduler = make_scheduler(rasa.url, workers=1)
+    scheduler = make_scheduler(rasa.url, workers=1, reminder_batch=1)
     monkeypatch.setattr(scheduler, "_beat_interval", lambda: 0.1)
     beats: list[str] = []
     real_heartbeat = lock.heartbeat
@@ -269,7 +289,7 @@ def test_a_lock_lost_during_the_catch_up_stops_sending(
     seniors_with_pills(care, clock, 12)
     clock.now = at(1, 20, 5)
     rasa.delay = 0.05
-    scheduler = make_scheduler(rasa.url, workers=1)
+    scheduler = make_scheduler(rasa.url, workers=1, reminder_batch=1)
     monkeypatch.setattr(scheduler, "_beat_interval", lambda: 0.1)
     monkeypatch.setattr(lock, "heartbeat", lambda *args: False)  # another care service took over
 

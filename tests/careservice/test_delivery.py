@@ -15,7 +15,7 @@ from assistant.careservice.delivery import (
     RasaDelivery,
     holds_reminder,
 )
-from tests.care.helpers import at
+from tests.care.helpers import at, register
 
 from .conftest import FakeRasa
 
@@ -44,8 +44,8 @@ def test_a_reminder_is_appended_to_the_conversation_without_a_dialogue_turn(rasa
     RasaDelivery(rasa.url).send_reminder(delivery, at(1, 20, 5))
 
     [call] = rasa.calls
+    assert rasa.batches == 1, "through the care channel, in a batch"
     assert call.conversation_id == "conv-edith"
-    assert call.query == {"output_channel": ["latest"], "execute_side_effects": ["true"], "include_events": ["NONE"]}
     action, bot, *slots, listen = call.body
     assert action == {"event": "action", "name": REMINDER_ACTION, "policy": "care_service", "confidence": 1.0}
     assert bot["text"] == ("It's 20:00. Reminder: Blood pressure pill (1 tablet). (this was due at 20:00) "
@@ -66,6 +66,32 @@ def test_the_checkin_greets_by_the_seniors_own_time_of_day(rasa: FakeRasa, care:
     [bot] = rasa.reminders("conv-edith")
     assert bot["text"] == "Good afternoon! It's time for our daily check-in. How are you today?"
     assert [b["title"] for b in bot["data"]["buttons"]] == ["I'm fine", "Not so good", "Please call me"]
+
+
+def test_several_reminders_go_in_one_request_and_each_failure_is_reported(rasa: FakeRasa, care: CareServices) -> None:
+    register(care, "conv-bob", name="Bob Brown")
+    care.reminders.create("conv-edith", "medication", "Pill", "every day at 8")
+    care.reminders.create("conv-bob", "medication", "Pill", "every day at 8")
+    edith, bob = care.reminders.due_deliveries(at(2, 8, 0))
+    rasa.unreachable = {"conv-bob"}
+
+    failed = RasaDelivery(rasa.url).send_reminders([edith, bob])
+
+    assert rasa.batches == 1 and len(rasa.calls) == 2
+    assert list(failed) == [bob.delivery_id] and "blocked" in str(failed[bob.delivery_id])
+    assert len(rasa.reminders("conv-edith")) == 1 and rasa.reminders("conv-bob") == []
+
+
+def test_a_rasa_without_the_care_channel_gets_them_one_by_one(rasa: FakeRasa, care: CareServices) -> None:
+    care.reminders.create("conv-edith", "medication", "Pill", "every day at 8")
+    [edith] = care.reminders.due_deliveries(at(2, 8, 0))
+    rasa.missing = {"/webhooks/care/reminders"}
+
+    assert RasaDelivery(rasa.url).send_reminders([edith]) == {}
+
+    [call] = rasa.calls
+    assert call.query == {"output_channel": ["latest"], "execute_side_effects": ["true"], "include_events": ["NONE"]}
+    assert rasa.batches == 0 and len(rasa.reminders("conv-edith")) == 1
 
 
 def test_a_reminder_for_a_senior_without_a_conversation_is_refused(rasa: FakeRasa, care: CareServices) -> None:

@@ -94,7 +94,7 @@ def test_a_due_reminder_is_delivered_exactly_once(
 
     assert len(rasa.calls) == 1
     assert rasa.calls[0].conversation_id == "conv-edith"
-    assert rasa.calls[0].query["execute_side_effects"] == ["true"]
+    assert rasa.batches == 1
     delivery = rows(care.db, ReminderDelivery)[0]
     [bot] = rasa.reminders("conv-edith")
     assert bot["text"] == "It's 20:00. Reminder: Blood pressure pill (1 tablet). Please press “Done” when you have."

@@ -40,6 +40,7 @@ from assistant.channels.telegram import (
     VOICE_OFF_REPLY,
     VOICE_ON_REPLY,
     VOICE_QUESTION,
+    UndeliveredReminder,
     TelegramInput,
     TelegramOutput,
 )
@@ -676,6 +677,23 @@ async def test_what_still_fails_is_recorded(start: Start) -> None:
     assert "hello" not in served.channel.failures.path.read_text()  # type: ignore[union-attr]
     assert "NetworkError" in first["error"] and "Forbidden" in second["error"]
     assert served.channel.failures.count == 2
+
+
+async def test_a_reminder_telegram_refuses_is_not_dropped_quietly(fake: FakeTelegram, tmp_path: Path) -> None:
+    channel = make_channel(fake, tmp_path, retries=1)
+    output = channel.get_output_channel()
+    reminder = {"text": "It's 08:00. Reminder: pills.", "buttons": [{"title": "Done", "payload": "/reminder_done"}],
+                "delivery_id": 41, "reminder_kind": "medication"}
+    fake.fail("sendMessage", 500, times=2)
+    with pytest.raises(UndeliveredReminder, match="41"):  # Rasa then refuses the append; the care service retries
+        await output.send_response(str(CHAT_ID), dict(reminder))
+
+    await output.send_response(str(CHAT_ID), dict(reminder))  # Telegram works again
+    assert [c.params["text"] for c in fake.called("sendMessage")][-1] == "It's 08:00. Reminder: pills."
+    fake.fail("sendMessage", 500, times=2)
+    await output.send_response(str(CHAT_ID), {"text": "Anything else?", "buttons": reminder["buttons"]})  # recorded only
+    assert channel.failures.count == 2
+    await channel.stop()
 
 
 async def test_a_bad_recipient_is_recorded(fake: FakeTelegram, tmp_path: Path) -> None:

@@ -1,0 +1,147 @@
+"""The care service's batches of reminders (assistant.channels.care_push) on Rasa's real tracker store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Dict, List, Text
+
+import pytest
+from rasa.core.channels.channel import OutputChannel
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from assistant.channels.care_push import BadBatch, append_reminder, parse_batch
+from assistant.tracker_store import PrivateSQLTrackerStore
+
+DOMAIN = Domain.from_dict({
+    "intents": ["greet", "affirm"],
+    "slots": {name: {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
+              for name in ("last_delivery_id", "last_delivery_kind")},
+    "actions": ["action_deliver_reminder"],
+})
+REMINDER = [
+    {"event": "action", "name": "action_deliver_reminder", "policy": "care_service", "confidence": 1.0},
+    {"event": "bot", "text": "It's 08:00. Reminder: Heart pill.",
+     "data": {"buttons": [{"title": "Done", "payload": "/reminder_done"}]}, "metadata": {"delivery_id": 7}},
+    {"event": "slot", "name": "last_delivery_id", "value": "7"},
+    {"event": "slot", "name": "last_delivery_kind", "value": "medication"},
+    {"event": "action", "name": "action_listen"},
+]
+
+
+class Recording(OutputChannel):
+    """An output channel that records what it sends, or fails when told to."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: List[tuple[str, str, list]] = []
+        self.fail = fail
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        if self.fail:
+            raise RuntimeError("the chat page is gone")
+        self.sent.append((recipient_id, text, buttons))
+
+
+class WebChat:
+    """Stands in for the chat page's input channel."""
+
+    def __init__(self, output: Recording) -> None:
+        self.output = output
+
+    @staticmethod
+    def name() -> Text:
+        return "webchat"
+
+    def get_output_channel(self) -> Recording:
+        return self.output
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> PrivateSQLTrackerStore:
+    return PrivateSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "trackers.db"))
+
+
+def app_with(store: PrivateSQLTrackerStore, output: Recording) -> Any:
+    agent = SimpleNamespace(tracker_store=store, lock_store=InMemoryLockStore(), domain=DOMAIN, processor=None)
+    return SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[WebChat(output)]))
+
+
+async def said_hello(store: PrivateSQLTrackerStore, sender: str) -> None:
+    tracker = DialogueStateTracker(sender, DOMAIN.slots)
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                  UserUttered("hello", {"name": "greet", "confidence": 1.0}, input_channel="webchat"),
+                  BotUttered("Hello!"), ActionExecuted("action_listen")):
+        tracker.update(event, DOMAIN)
+    await store.save(tracker)
+
+
+def events(raw: List[Dict[str, Any]]) -> list:
+    return parse_batch({"reminders": [{"conversation_id": "x", "events": raw}]})[0][1]
+
+
+async def test_a_reminder_goes_out_on_the_latest_channel_and_is_stored_after_the_conversation(
+    store: PrivateSQLTrackerStore,
+) -> None:
+    await said_hello(store, "mary")
+    output = Recording()
+
+    await append_reminder(app_with(store, output), "mary", events(REMINDER))
+
+    assert output.sent == [("mary", "It's 08:00. Reminder: Heart pill.", [{"title": "Done", "payload": "/reminder_done"}])]
+    tracker = await store.retrieve("mary")
+    assert tracker is not None
+    assert tracker.get_slot("last_delivery_id") == "7" and tracker.get_slot("last_delivery_kind") == "medication"
+    assert tracker.latest_action_name == "action_listen"
+    assert [e.text for e in tracker.events if isinstance(e, BotUttered)] == ["Hello!", "It's 08:00. Reminder: Heart pill."]
+
+
+async def test_rasa_saves_the_next_turn_after_an_appended_reminder_without_loss_or_repeat(
+    store: PrivateSQLTrackerStore,
+) -> None:
+    await said_hello(store, "mary")
+    await append_reminder(app_with(store, Recording()), "mary", events(REMINDER))
+
+    tracker = await store.retrieve("mary")
+    assert tracker is not None
+    tracker.update(UserUttered("yes", {"name": "affirm", "confidence": 1.0}, input_channel="webchat"), DOMAIN)
+    await store.save(tracker)
+
+    stored = await store.retrieve_full_tracker("mary")
+    assert stored is not None
+    kinds = [e.type_name for e in stored.events]
+    assert kinds == ["action", "session_started", "action", "user", "bot", "action",
+                     "action", "bot", "slot", "slot", "action", "user"]
+
+
+async def test_a_reminder_that_could_not_be_sent_is_not_stored(store: PrivateSQLTrackerStore) -> None:
+    await said_hello(store, "mary")
+
+    with pytest.raises(RuntimeError, match="gone"):
+        await append_reminder(app_with(store, Recording(fail=True)), "mary", events(REMINDER))
+
+    tracker = await store.retrieve("mary")
+    assert tracker is not None and tracker.get_slot("last_delivery_id") is None
+    assert store.latest_input_channel("mary") == "webchat"
+    assert store.latest_input_channel("nobody") is None
+
+
+@pytest.mark.parametrize("body, reason", [
+    (None, "1 to 500 reminders"),
+    ({"reminders": []}, "1 to 500 reminders"),
+    ({"reminders": [{"conversation_id": "x", "events": []}] * 501}, "1 to 500 reminders"),
+    ({"reminders": [{"conversation_id": "", "events": REMINDER}]}, "conversation_id"),
+    ({"reminders": [{"conversation_id": "x", "events": "hello"}]}, "events must be a list"),
+    ({"reminders": [{"conversation_id": "x", "events": [{"event": "no-such-thing"}]}]}, "malformed"),
+    ({"reminders": [{"conversation_id": "x", "events": [42]}]}, "malformed"),
+])
+def test_a_bad_batch_is_refused_with_a_reason(body: Any, reason: str) -> None:
+    with pytest.raises(BadBatch, match=reason):
+        parse_batch(body)

@@ -162,11 +162,11 @@ def add_daily_reminders(db: Any, senior_ids: Sequence[int], times: Sequence[dtim
 
 
 class FakeRasaServer:
-    """A trivial stand-in for Rasa's ``tracker/events`` (and ``trigger_intent``): answers 200 at once and counts the calls."""
+    """A trivial stand-in for Rasa's care channel (and ``tracker/events``, ``trigger_intent``): answers at once,
+    every reminder delivered, and counts the reminders per conversation."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
-        self.bodies: dict[str, list] = {}
         self.lock = threading.Lock()
         owner = self
 
@@ -176,11 +176,20 @@ class FakeRasaServer:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                segments = urlsplit(self.path).path.split("/")
+                path = urlsplit(self.path).path
+                segments = path.split("/")
+                if path == "/webhooks/care/reminders":  # a batch: every reminder delivered
+                    reminders = json.loads(body)["reminders"]
+                    with owner.lock:
+                        for reminder in reminders:
+                            owner.calls[reminder["conversation_id"]] += 1
+                    self._answer(json.dumps({"results": [
+                        {"conversation_id": r["conversation_id"], "ok": True, "error": None} for r in reminders
+                    ]}).encode())
+                    return
                 if segments[3:] in (["trigger_intent"], ["tracker", "events"]):
                     with owner.lock:
                         owner.calls[unquote(segments[2])] += 1
-                        owner.bodies.setdefault(unquote(segments[2]), []).append((time.time(), body))
                 self._answer(b'{"tracker": {}, "messages": []}')
 
             def do_GET(self) -> None:  # noqa: N802
@@ -350,7 +359,7 @@ def _time_care_process(url: str, rasa_url: str, state: Path) -> float:
     t0 = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant.careservice", "--database-url", url, "--rasa-url", rasa_url,
-         "--tick-seconds", "15", "--log-level", "WARNING"],
+         "--tick-seconds", "15", "--log-level", "WARNING", "--no-console"],
         stdout=subprocess.PIPE, stderr=open(state / "care-startup.log", "ab"), text=True,
     )
     try:
@@ -509,7 +518,7 @@ def measure_delivery(
                 base = fake_rasa.url
                 care = subprocess.Popen(
                     [sys.executable, "-m", "assistant.careservice", "--database-url", url, "--rasa-url", base,
-                     "--tick-seconds", f"{tick:g}"],
+                     "--tick-seconds", f"{tick:g}", "--no-console"],
                     stdout=open(state / "care.log", "ab"), stderr=subprocess.STDOUT,
                 )
                 pids["care"] = care.pid

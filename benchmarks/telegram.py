@@ -22,7 +22,6 @@ synthesis of different 200-character texts, and the cached reply (the same text 
 from __future__ import annotations
 
 import argparse
-import collections
 import itertools
 import json
 import os
@@ -70,8 +69,9 @@ class ApiCall:
 class FakeBotApi:
     """A minimal Telegram Bot API on 127.0.0.1: records calls and answers like Telegram.
 
-    With ``max_per_second`` it holds Telegram's flood limit as Telegram does: a ``sendMessage``
-    beyond that many in the last second is refused with 429 and ``retry_after`` (counted in
+    With ``max_per_second`` it holds Telegram's flood limit ("no more than 30 messages per second
+    or so") as a token bucket: up to that many at once, refilled at that many a second; a
+    ``sendMessage`` finding it empty is refused with 429 and ``retry_after`` (counted in
     :attr:`too_many`, not recorded as a call).
     """
 
@@ -80,7 +80,8 @@ class FakeBotApi:
         self.token = token
         self.max_per_second = max_per_second
         self.too_many = 0
-        self._recent: "collections.deque[float]" = collections.deque()
+        self._tokens = float(max_per_second or 0)
+        self._refilled = time.monotonic()
         self.calls: List[ApiCall] = []
         self._lock = threading.Lock()
         self._message_ids = itertools.count(1000)
@@ -152,15 +153,15 @@ class FakeBotApi:
         return 200, {"ok": True, "result": True}
 
     def _flooded(self) -> bool:
-        """Whether one more ``sendMessage`` now would break the limit (else it is counted)."""
+        """Whether one more ``sendMessage`` now would break the limit (else it takes a token)."""
         if self.max_per_second is None:
             return False
         now = time.monotonic()
-        while self._recent and now - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        if len(self._recent) >= self.max_per_second:
+        self._tokens = min(float(self.max_per_second), self._tokens + (now - self._refilled) * self.max_per_second)
+        self._refilled = now
+        if self._tokens < 1.0:
             return True
-        self._recent.append(now)
+        self._tokens -= 1.0
         return False
 
     def sent_to(self, chat_id: int, since: float = 0.0) -> List[ApiCall]:

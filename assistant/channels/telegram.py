@@ -229,7 +229,7 @@ class TelegramOutput(OutputChannel):
         if chat_id is None:
             return
         cleaned = clean_buttons(buttons)
-        choices = [self.channel.rasa_choice(chat_id, button) for button in cleaned]
+        choices = self.channel.rasa_choices(chat_id, cleaned)
         delivered = await self.deliver(chat_id, text, choices, spoken_titles=cleaned)
         if not delivered and kwargs.get("delivery_id") is not None:
             raise UndeliveredReminder(f"reminder delivery {kwargs['delivery_id']} did not reach chat {chat_id}")
@@ -479,8 +479,12 @@ class TelegramInput(InputChannel):
 
     def rasa_choice(self, chat_id: int, button: Button, persist: bool = True) -> Choice:
         """An inline button that sends ``button.payload`` to Rasa when pressed."""
-        key = self.store.remember_button(chat_id, button, persist=persist)
-        return Choice(short_label(button.title), CALLBACK_BUTTON + key)
+        return self.rasa_choices(chat_id, [button], persist)[0]
+
+    def rasa_choices(self, chat_id: int, buttons: Sequence[Button], persist: bool = True) -> List[Choice]:
+        """The inline buttons of one message, kept with one write."""
+        keys = self.store.remember_buttons(chat_id, buttons, persist=persist)
+        return [Choice(short_label(b.title), CALLBACK_BUTTON + key) for b, key in zip(buttons, keys)]
 
     async def _say(self, chat_id: int, text: str, choices: Sequence[Choice] = ()) -> None:
         """Sends the channel's own reply (voiced too when voice replies are on)."""

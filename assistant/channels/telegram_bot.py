@@ -350,7 +350,12 @@ def build_bot(
     rate_limit_retries: int = 3,
     read_timeout: float = 10.0,
 ) -> Tuple[ExtBot, List[HTTPXRequest]]:
-    """A bot with python-telegram-bot's rate limiter, and its request objects (to close)."""
+    """A bot with python-telegram-bot's rate limiter, and its request objects (to close).
+
+    Calls are paced evenly, one every ``1 / overall_rate`` seconds, not in bursts of ``overall_rate``:
+    a burst of 30 followed by 30 a second puts up to 60 in one second, which Telegram answers with
+    429 and a pause of every call (measured: 904 refusals in a wave of 2,000 reminders).
+    """
     _quiet_httpx()
     request = HTTPXRequest(
         connection_pool_size=64,
@@ -369,7 +374,7 @@ def build_bot(
         request=request,
         get_updates_request=updates_request,
         rate_limiter=AIORateLimiter(
-            overall_max_rate=overall_rate, overall_time_period=1, max_retries=rate_limit_retries
+            overall_max_rate=1, overall_time_period=1 / overall_rate, max_retries=rate_limit_retries
         ),
     )
     return bot, [request, updates_request]

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, Optional, Protocol, Tuple, TypeVar
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple, TypeVar
 
 from assistant.channels.telegram_format import Button, button_key
 
@@ -86,6 +86,7 @@ class ChatSettings(Protocol):
     def language(self, conversation_id: str) -> Optional[str]: ...
     def set_language(self, conversation_id: str, language: str) -> None: ...
     def remember_button(self, conversation_id: str, key: str, title: str, payload: str) -> None: ...
+    def remember_buttons(self, conversation_id: str, buttons: Sequence[Tuple[str, str, str]]) -> None: ...
     def button(self, conversation_id: str, key: str) -> Optional[Tuple[str, str]]: ...
 
 
@@ -145,16 +146,23 @@ class ChatStore:
 
     def remember_button(self, chat_id: int, button: Button, persist: bool = True) -> str:
         """Keeps ``button`` for ``chat_id``; returns the short id to put in ``callback_data``."""
-        key = button_key(button.payload)
-        value = (button.title, button.payload)
+        return self.remember_buttons(chat_id, [button], persist)[0]
+
+    def remember_buttons(self, chat_id: int, buttons: Sequence[Button], persist: bool = True) -> List[str]:
+        """Keeps one message's ``buttons`` for ``chat_id`` (one database write); returns their short ids."""
         kept = self._state(chat_id).buttons if persist else self._private.setdefault(chat_id, OrderedDict())
-        kept[key] = value
-        kept.move_to_end(key)
+        keys = []
+        for button in buttons:
+            key = button_key(button.payload)
+            kept[key] = (button.title, button.payload)
+            kept.move_to_end(key)
+            keys.append(key)
         while len(kept) > self.max_buttons:
             kept.popitem(last=False)
-        if persist:
-            self._tell(lambda s: s.remember_button(str(chat_id), key, button.title, button.payload))
-        return key
+        if persist and buttons:
+            rows = [(key, b.title, b.payload) for key, b in zip(keys, buttons)]
+            self._tell(lambda s: s.remember_buttons(str(chat_id), rows))
+        return keys
 
     def button(self, chat_id: int, key: str) -> Optional[Button]:
         """The button behind ``key`` in ``chat_id``, or ``None`` if unknown or forgotten."""

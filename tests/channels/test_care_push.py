@@ -145,3 +145,36 @@ async def test_a_reminder_that_could_not_be_sent_is_not_stored(store: PrivateSQL
 def test_a_bad_batch_is_refused_with_a_reason(body: Any, reason: str) -> None:
     with pytest.raises(BadBatch, match=reason):
         parse_batch(body)
+
+
+def test_the_care_channel_needs_the_assistants_token() -> None:
+    from assistant.channels.care_push import CarePushInput
+
+    guarded = CarePushInput(token="s3cret-token")
+    assert guarded._allowed(SimpleNamespace(args={"token": "s3cret-token"}))
+    for given in ({}, {"token": ""}, {"token": "s3cret"}, {"token": "s3cret-token-and-more"}):
+        assert not guarded._allowed(SimpleNamespace(args=given))
+    assert CarePushInput(token="")._allowed(SimpleNamespace(args={}))  # no token set: loopback only
+
+
+async def test_a_request_without_the_token_sends_and_stores_nothing(store: PrivateSQLTrackerStore) -> None:
+    import json
+
+    from assistant.channels.care_push import CarePushInput
+
+    await said_hello(store, "mary")
+    output = Recording()
+    app = app_with(store, output)
+    batch = {"reminders": [{"conversation_id": "mary", "events": REMINDER}]}
+    channel = CarePushInput(token="s3cret-token")
+
+    refused = await channel._reminders(SimpleNamespace(args={"token": "guess"}, json=batch, app=app))
+    bad = await channel._reminders(SimpleNamespace(args={"token": "s3cret-token"}, json={"hello": 1}, app=app))
+    assert (refused.status, bad.status) == (401, 400)
+    assert output.sent == [] and store.latest_input_channel("mary") == "webchat"
+    assert (await store.retrieve("mary")).get_slot("last_delivery_id") is None  # type: ignore[union-attr]
+
+    done = await channel._reminders(SimpleNamespace(args={"token": "s3cret-token"}, json=batch, app=app))
+    assert done.status == 200
+    assert json.loads(done.body) == {"results": [{"conversation_id": "mary", "ok": True, "error": None}]}
+    assert len(output.sent) == 1

@@ -7,7 +7,7 @@ and goes with them when they ask to be forgotten; several channel processes shar
 from __future__ import annotations
 
 import json
-from typing import Final, Optional
+from typing import Final, Optional, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -45,14 +45,21 @@ class ChatSettingsService(CareService):
 
     def remember_button(self, conversation_id: str, key: str, title: str, payload: str) -> None:
         """Keep one button's title and payload under ``key`` (the newest :data:`MAX_BUTTONS` are kept)."""
+        self.remember_buttons(conversation_id, [(key, title, payload)])
+
+    def remember_buttons(self, conversation_id: str, buttons: Sequence[tuple[str, str, str]]) -> None:
+        """Keep the ``(key, title, payload)`` of one message's buttons, in one transaction, newest last."""
+        if not buttons:
+            return
         with self._db.session() as session:
             row = self._row(session, conversation_id)
-            buttons = json.loads(row.buttons_json or "{}")
-            if buttons.get(key) == [title, payload] and list(buttons)[-1] == key:
+            kept = json.loads(row.buttons_json or "{}")
+            if list(kept.items())[-len(buttons):] == [(key, [title, payload]) for key, title, payload in buttons]:
                 return
-            buttons.pop(key, None)
-            buttons[key] = [title, payload]
-            row.buttons_json = json.dumps(dict(list(buttons.items())[-MAX_BUTTONS:]), ensure_ascii=False)
+            for key, title, payload in buttons:
+                kept.pop(key, None)
+                kept[key] = [title, payload]
+            row.buttons_json = json.dumps(dict(list(kept.items())[-MAX_BUTTONS:]), ensure_ascii=False)
 
     def button(self, conversation_id: str, key: str) -> Optional[tuple[str, str]]:
         """The title and payload of a button kept under ``key``; None when unknown or dropped."""

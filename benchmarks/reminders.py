@@ -465,7 +465,7 @@ def probe_rasa(base: str, sequential: int, concurrent: int, workers: int) -> dic
 @contextmanager
 def telegram_environment(state: Path, rasa_port: int) -> Iterator[Any]:
     """A fake Bot API holding Telegram's limit, and the environment that points the stack at it."""
-    from benchmarks.telegram import SECRET, TOKEN, FakeBotApi
+    from benchmarks.telegram import SECRET, TOKEN, FakeBotApi, restore_environment
 
     api = FakeBotApi(max_per_second=30).start()
     names = {
@@ -479,11 +479,7 @@ def telegram_environment(state: Path, rasa_port: int) -> Iterator[Any]:
     try:
         yield api
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        restore_environment(saved)
         api.stop()
 
 

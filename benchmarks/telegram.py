@@ -277,7 +277,7 @@ def measure_turns(turns: int, warmup: int = 5) -> Dict[str, Any]:
             started = time.perf_counter()
             stack.start(timeout=600)
             results["startup_seconds"] = time.perf_counter() - started
-            _restore(saved_environment)
+            restore_environment(saved_environment)
             deadline = time.monotonic() + 30
             while not api.called("setWebhook"):
                 if time.monotonic() > deadline:
@@ -319,7 +319,7 @@ def measure_turns(turns: int, warmup: int = 5) -> Dict[str, Any]:
                         raise RuntimeError(f"unexpected {kind} reply during the benchmark: {text!r}")
             results["paced_seconds"] = run.paced_seconds
         finally:
-            _restore(saved_environment)
+            restore_environment(saved_environment)
             stack.stop()
             api.stop()
     results.update(
@@ -339,7 +339,8 @@ def measure_turns(turns: int, warmup: int = 5) -> Dict[str, Any]:
     return results
 
 
-def _restore(saved: Dict[str, Optional[str]]) -> None:
+def restore_environment(saved: Dict[str, Optional[str]]) -> None:
+    """Put back environment variables as ``saved`` (``None``: unset)."""
     for name, value in saved.items():
         if value is None:
             os.environ.pop(name, None)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import json
+from dataclasses import dataclass
 from typing import Any, Final, Optional, Sequence
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import BotUttered, Event, UserUttered
+from rasa.shared.core.events import BotUttered, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import insert, select
 
@@ -42,6 +43,16 @@ def without_download(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "custom": {**custom, DOWNLOAD_KEY: download}}
 
 
+@dataclass(frozen=True)
+class StoredConversation:
+    """A stored conversation, as a proactive message needs it."""
+
+    channel: str
+    """The channel of the latest user message ("" when none says): Rasa's ``output_channel=latest``."""
+    last_user_at: Optional[float]
+    """When the person last wrote in the current session (None: not since it started), for its expiry."""
+
+
 class PrivateSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that deletes a forgotten conversation and does not keep data exports."""
 
@@ -56,21 +67,32 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 event.data = without_download(event.data)  # a new dict: the message already sent is untouched
         await super().save(tracker)
 
-    def latest_input_channel(self, sender_id: str) -> Optional[str]:
-        """The channel of the conversation's latest user message ("" if none says); None if nothing is stored.
+    def stored_conversation(self, sender_id: str) -> Optional[StoredConversation]:
+        """What a proactive message needs to know of a stored conversation; None if nothing is stored.
 
-        What Rasa's ``output_channel=latest`` reads from a loaded tracker, from one indexed query.
+        Read with at most two indexed queries, without loading the conversation.
         """
         table = self.SQLEvent.__table__
         with self.session_scope() as session:
+            latest = session.execute(
+                select(table.c.type_name, table.c.timestamp, table.c.data).where(
+                    table.c.sender_id == sender_id,
+                    table.c.type_name.in_((UserUttered.type_name, SessionStarted.type_name)),
+                ).order_by(table.c.id.desc()).limit(1)
+            ).first()
+            if latest is not None and latest.type_name == UserUttered.type_name:
+                channel = json.loads(latest.data).get("input_channel") or ""
+                return StoredConversation(str(channel), latest.timestamp)
             data = session.execute(
                 select(table.c.data).where(table.c.sender_id == sender_id, table.c.type_name == UserUttered.type_name)
                 .order_by(table.c.id.desc()).limit(1)
             ).scalar()
-            if data is None:
+            if data is None and latest is None:
                 stored = session.execute(select(table.c.id).where(table.c.sender_id == sender_id).limit(1)).scalar()
-                return None if stored is None else ""
-        return str(json.loads(data).get("input_channel") or "")
+                if stored is None:
+                    return None
+        channel = json.loads(data).get("input_channel") if data is not None else ""
+        return StoredConversation(str(channel or ""), None)
 
     def append(self, sender_id: str, events: Sequence[Event]) -> int:
         """Store ``events`` after a conversation's stored ones, as :meth:`save` stores new events.

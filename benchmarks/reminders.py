@@ -12,9 +12,10 @@ throwaway PostgreSQL database created next to ``--database-url`` and dropped aft
   stopped and must catch up on them (sent to a fake Rasa).
 * **delivery**: the real stack (:class:`~assistant.stack.Stack`: action server, Rasa, care
   service) runs on the fresh database; ``--reminders`` seniors each have a conversation (seeded
-  through Rasa's API: a session and a first message) and a daily reminder due at the same instant
-  (the start of a minute); the care service appends them to the conversations
-  (``tracker/events``, no dialogue turn). Measured: lag between due time and ``sent_at`` per
+  through Rasa's API: a session and a first message, ten hours earlier, so each reminder starts a
+  new session as on a real morning) and a daily reminder due at the same instant (the start of a
+  minute); the care service appends them to the conversations in batches (the care channel, no
+  dialogue turn). Measured: lag between due time and ``sent_at`` per
   delivery, duplicates (deliveries per ``(reminder, due_at)`` in our database, and reminder bot
   messages per conversation in Rasa's tracker store), CPU seconds of every process, and Rasa's own
   append latency and capacity measured beforehand by a probe. With ``--fake-rasa`` the care
@@ -385,9 +386,14 @@ def conversation_of(prefix: str, i: int, telegram: bool) -> str:
     return str(TELEGRAM_CHAT_BASE + i) if telegram else f"{prefix}-{i:06d}"
 
 
-def seed_events(channel: Optional[str]) -> list[dict[str, Any]]:
-    """A conversation's beginning: a session, "hello" on ``channel`` and the answer (nothing is sent)."""
-    return [
+SEED_HOURS_AGO = 10.0
+"""The seeded conversations were last active the evening before: the morning's reminders start new sessions."""
+
+
+def seed_events(channel: Optional[str], hours_ago: float = SEED_HOURS_AGO) -> list[dict[str, Any]]:
+    """A conversation's beginning ``hours_ago``: a session, "hello" on ``channel`` and the answer."""
+    at = time.time() - hours_ago * 3600
+    events: list[dict[str, Any]] = [
         {"event": "action", "name": "action_session_start"},
         {"event": "session_started"},
         {"event": "action", "name": "action_listen"},
@@ -397,6 +403,7 @@ def seed_events(channel: Optional[str]) -> list[dict[str, Any]]:
         {"event": "bot", "text": "Hello! How can I help you today?"},
         {"event": "action", "name": "action_listen"},
     ]
+    return [{**event, "timestamp": at + n * 0.001} for n, event in enumerate(events)]
 
 
 def probe_events(n: int) -> list[dict[str, Any]]:

@@ -49,19 +49,13 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
-        holder = None
         try:
-            acting = care().family.acting(tracker.sender_id)
-            holder = care().handoffs.holder(tracker.sender_id)
+            # handoff_by: a coordinator still holds this chat, so the new session stays quiet for them too.
+            slots = care().session_slots(tracker.sender_id)
         except Exception:  # a database fault must not stop the conversation
             logger.exception("could not look up the profile at session start")
-            acting = None
-        events.append(SlotSet("registered", acting is not None))
-        if acting is not None:
-            events.append(SlotSet("user_name", first_name(acting.speaker_name)))
-        if holder is not None:
-            # A coordinator still holds this chat: the new session stays quiet for them too.
-            events.append(SlotSet("handoff_by", holder.handoff_by))
+            slots = {"registered": False}
+        events += [SlotSet(name, value) for name, value in slots.items()]
         events.append(ActionExecuted("action_listen"))
         return events
 

@@ -8,6 +8,8 @@ whose ``message`` can be shown to a senior.
 
 from __future__ import annotations
 
+from typing import Any
+
 from assistant.care.bookings.bookings import BookingService
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.safety.danger_checks import DangerCheckService
@@ -80,3 +82,20 @@ class CareServices:
     def from_url(cls, url: str, *, clock: Clock = utcnow, timezone: str = DEFAULT_TIMEZONE) -> "CareServices":
         """Build the services for a database URL (the schema must already exist)."""
         return cls(Database(url), clock=clock, timezone=timezone)
+
+    def session_slots(self, conversation_id: str) -> dict[str, Any]:
+        """The slots a new session of this conversation starts with: whether the person is
+        registered, the first name to greet them by, and the coordinator holding the chat, if any.
+
+        Set by the conversation's ``action_session_start``, and by the care service when a reminder
+        starts a new session.
+        """
+        acting = self.family.acting(conversation_id)
+        holder = self.handoffs.holder(conversation_id)
+        slots: dict[str, Any] = {"registered": acting is not None}
+        if acting is not None:
+            name = acting.speaker_name
+            slots["user_name"] = name.split()[0] if name.split() else name
+        if holder is not None:
+            slots["handoff_by"] = holder.handoff_by
+        return slots

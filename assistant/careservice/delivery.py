@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from typing import Any, Final, Mapping, Optional, Sequence
+from typing import Any, Callable, Final, Mapping, Optional, Sequence
 from urllib.parse import quote
 
 import requests
@@ -59,6 +59,16 @@ def _batch_failures(sent: Sequence[DeliveryView], response: requests.Response) -
         return {d.delivery_id: DeliveryError("Rasa's answer to the batch made no sense") for d in sent}
     return {d.delivery_id: DeliveryError(str(r.get("error") or "not delivered"))
             for d, r in zip(sent, results) if not (isinstance(r, dict) and r.get("ok") is True)}
+
+
+def session_start_events(slots: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A new session's beginning with ``slots``, as the conversation's ``action_session_start`` makes it."""
+    return [
+        {"event": "action", "name": "action_session_start", "policy": "care_service", "confidence": 1.0},
+        {"event": "session_started"},
+        *({"event": "slot", "name": name, "value": value} for name, value in slots.items()),
+        {"event": "action", "name": "action_listen"},
+    ]
 
 
 def holds_reminder(events: list[dict[str, Any]], delivery_id: int) -> bool:
@@ -133,9 +143,13 @@ class RasaDelivery:
             raise failed[delivery.delivery_id]
 
     def send_reminders(
-        self, deliveries: Sequence[DeliveryView], now: Optional[datetime] = None
+        self, deliveries: Sequence[DeliveryView], now: Optional[datetime] = None,
+        session_slots: Optional[Callable[[str], Mapping[str, Any]]] = None,
     ) -> dict[int, DeliveryError]:
         """Append several reminders in one request; return the ones that failed, by delivery id.
+
+        ``session_slots`` gives the slots of a new session of a conversation: sent along, so that a
+        reminder to a conversation whose session has expired starts the new one itself.
 
         Raises:
             DeliveryError: If the whole request failed (Rasa unreachable, too slow, refusing it).
@@ -147,8 +161,12 @@ class RasaDelivery:
         if not sendable:
             return failed
         if self._batches:
-            body = {"reminders": [{"conversation_id": d.conversation_id, "events": reminder_events(d, now)}
-                                  for d in sendable]}
+            body = {"reminders": [
+                {"conversation_id": d.conversation_id, "events": reminder_events(d, now),
+                 **({"session_start": session_start_events(session_slots(d.conversation_id))}
+                    if session_slots is not None and d.conversation_id else {})}
+                for d in sendable
+            ]}
             # A batch waits for every send of it (Telegram allows about 30 a second): more time.
             response = self._call("post", f"{self.rasa_url}/webhooks/care/reminders", {}, json=body,
                                   timeout=self._timeout * BATCH_TIMEOUT_FACTOR)

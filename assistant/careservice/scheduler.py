@@ -28,6 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from assistant.care import CareServices
 from assistant.care.core import lock
 from assistant.care.core.clock import Clock, utcnow
 from assistant.care.safety.danger_checks import DangerCheckService
@@ -108,7 +109,8 @@ class CareScheduler:
             raise ValueError("workers and reminder_batch must be at least 1")
         self.db: Database = db
         self.delivery: RasaDelivery = delivery
-        self.reminders: ReminderService = ReminderService(db, clock=clock)
+        self.care: CareServices = CareServices(db, clock=clock)
+        self.reminders: ReminderService = self.care.reminders
         self.danger_checks: DangerCheckService = DangerCheckService(db, clock=clock)
         self.outbox: Outbox = Outbox(db, clock=clock)
         self.tick_seconds: float = tick_seconds
@@ -244,7 +246,7 @@ class CareScheduler:
                 log.info("reminder delivery %s had reached the conversation on an earlier attempt", item.delivery_id)
                 arrived.add(item.delivery_id)
         to_send = [item for item in batch if item.delivery_id not in arrived]
-        failed = self.delivery.send_reminders(to_send, self._clock()) if to_send else {}
+        failed = self.delivery.send_reminders(to_send, self._clock(), self.care.session_slots) if to_send else {}
         return self._clock(), failed
 
     def _reminder_failed(self, item: DeliveryView, error: BaseException) -> None:

@@ -3,16 +3,26 @@
 Registered in ``credentials.yml`` as ``assistant.channels.care_push.CarePushInput:`` (no options).
 Rasa mounts the blueprint at ``/webhooks/care/``:
 
-* ``POST /webhooks/care/reminders``  ``{"reminders": [{"conversation_id": ..., "events": [...]}]}``
-  (at most :data:`MAX_BATCH`); answers ``{"results": [{"conversation_id", "ok", "error"}]}`` in order.
+* ``POST /webhooks/care/reminders``  ``{"reminders": [{"conversation_id": ..., "events": [...],
+  "session_start": [...]}]}`` (at most :data:`MAX_BATCH`); answers ``{"results": [{"conversation_id",
+  "ok", "error"}]}`` in order.
 
 For each reminder, holding the conversation's lock (no turn of it runs meanwhile): the bot
 messages among its events go out through the channel the person last wrote from (as Rasa's
 ``output_channel=latest``), then the events are stored. A message that could not be sent is not
-stored and is reported as not ok, for the care service to try again. With our SQL tracker store a
-stored conversation gets its events without being loaded (:meth:`PrivateSQLTrackerStore.append`);
-otherwise, and for a conversation with nothing stored yet, Rasa's own way is taken: load (with a
-session start), update, send, save. Reminders of one batch run concurrently.
+stored and is reported as not ok, for the care service to try again.
+
+A reminder to a conversation whose session has expired (the person last wrote longer ago than the
+domain's ``session_expiration_time``: the night before a morning reminder) or that has nothing
+stored starts a new session first, as Rasa does before a turn: otherwise the person's "yes" to it
+would start the session and lose the reminder it answers. ``session_start`` holds that session's
+beginning (``action_session_start``, ``session_started``, its slots, ``action_listen``), composed by
+the care service from what the conversation's ``action_session_start`` would set.
+
+With our SQL tracker store, events are stored without loading the conversation
+(:meth:`PrivateSQLTrackerStore.append`). Otherwise, or without ``session_start`` when a session is
+due, Rasa's own way is taken: load the conversation with a session start (which runs
+``action_session_start``), update, send, save. Reminders of one batch run concurrently.
 
 When Rasa has an auth token (``ASSISTANT_RASA_TOKEN``), the request must carry it as ``token``,
 as for Rasa's own HTTP API.
@@ -23,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -32,7 +44,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.settings import load_settings
-from assistant.tracker_store import PrivateSQLTrackerStore
+from assistant.tracker_store import PrivateSQLTrackerStore, StoredConversation
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +60,18 @@ class BadBatch(ValueError):
     """The request body is not a batch of reminders."""
 
 
-def parse_batch(body: Any) -> List[tuple[str, List[Event]]]:
-    """``(conversation_id, events)`` of each reminder in a request body.
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder of a batch."""
+
+    conversation_id: str
+    events: List[Event]
+    session_start: List[Event]
+    """The beginning of a new session, stored first when one is due (may be empty)."""
+
+
+def parse_batch(body: Any) -> List[Reminder]:
+    """The reminders of a request body.
 
     Raises:
         BadBatch: With a short reason, if anything in it is malformed.
@@ -65,14 +87,22 @@ def parse_batch(body: Any) -> List[tuple[str, List[Event]]]:
             raise BadBatch(f"reminder {index}: conversation_id must be a non-empty string")
         if not isinstance(raw, list) or not 0 < len(raw) <= MAX_EVENTS:
             raise BadBatch(f"reminder {index}: events must be a list of 1 to {MAX_EVENTS} events")
-        try:
-            events = [Event.from_parameters(event) if isinstance(event, dict) else None for event in raw]
-        except Exception as error:  # noqa: BLE001 - Rasa raises several kinds for a bad event
-            raise BadBatch(f"reminder {index}: an event is malformed ({type(error).__name__})") from error
-        if any(event is None for event in events):
-            raise BadBatch(f"reminder {index}: an event is malformed")
-        parsed.append((conversation_id, [e for e in events if e is not None]))
+        start = item.get("session_start") or []
+        if not isinstance(start, list) or len(start) > MAX_EVENTS:
+            raise BadBatch(f"reminder {index}: session_start must be a list of at most {MAX_EVENTS} events")
+        parsed.append(Reminder(conversation_id, _events(raw, index), _events(start, index)))
     return parsed
+
+
+def _events(raw: List[Any], index: int) -> List[Event]:
+    """Rasa events from their JSON form."""
+    try:
+        events = [Event.from_parameters(event) if isinstance(event, dict) else None for event in raw]
+    except Exception as error:  # noqa: BLE001 - Rasa raises several kinds for a bad event
+        raise BadBatch(f"reminder {index}: an event is malformed ({type(error).__name__})") from error
+    if any(event is None for event in events):
+        raise BadBatch(f"reminder {index}: an event is malformed")
+    return [event for event in events if event is not None]
 
 
 def output_channel_named(app: Any, name: Optional[str]) -> OutputChannel:
@@ -92,24 +122,43 @@ async def send_messages(output: OutputChannel, conversation_id: str, events: Lis
             await output.send_response(conversation_id, event.message())
 
 
-async def append_reminder(app: Any, conversation_id: str, events: List[Event]) -> None:
-    """Send and store one reminder's events, holding the conversation's lock.
+def session_due(domain: Any, stored: Optional[StoredConversation], now: float) -> bool:
+    """Whether a new session must start before anything is added (as Rasa decides before a turn)."""
+    if stored is None:
+        return True
+    config = domain.session_config
+    if not config.are_sessions_enabled() or stored.last_user_at is None:
+        return False
+    return (now - stored.last_user_at) / 60 > config.session_expiration_time
+
+
+async def append_reminder(app: Any, reminder: Reminder) -> None:
+    """Send and store one reminder's events (after a new session's beginning if one is due),
+    holding the conversation's lock.
 
     Raises:
         Exception: Whatever made sending or storing fail (nothing is stored if sending failed).
     """
-    from rasa.server import update_conversation_with_events
-
     agent = app.ctx.agent
+    conversation_id, events = reminder.conversation_id, reminder.events
+    # Rasa wraps the configured store in a FailSafeTrackerStore; ours is inside.
     store = getattr(agent.tracker_store, "_tracker_store", agent.tracker_store)
     async with agent.lock_store.lock(conversation_id):
         if isinstance(store, PrivateSQLTrackerStore):
-            channel = store.latest_input_channel(conversation_id)
-            if channel is not None:
+            stored = store.stored_conversation(conversation_id)
+            due = session_due(agent.domain, stored, time.time())
+            if not due or reminder.session_start:
+                channel = stored.channel if stored is not None else ""
                 await send_messages(output_channel_named(app, channel), conversation_id, events)
-                store.append(conversation_id, events)
+                stored_events = (reminder.session_start if due else []) + events
+                sent_at = time.time()  # one time for all: the session's beginning must not come after them
+                for event in stored_events:
+                    event.timestamp = sent_at
+                store.append(conversation_id, stored_events)
                 return
-        tracker = await update_conversation_with_events(conversation_id, agent.processor, agent.domain, events)
+        tracker = await agent.processor.fetch_tracker_and_update_session(conversation_id, CollectingOutputChannel())
+        for event in events:
+            tracker.update(event, agent.domain)
         output = output_channel_named(app, tracker.get_latest_input_channel())
         await send_messages(output, conversation_id, events)
         await agent.tracker_store.save(tracker)
@@ -147,12 +196,9 @@ class CarePushInput(InputChannel):
             return response.json({"error": f"Not a batch of reminders: {error}."}, status=400)
         except Exception:  # noqa: BLE001 - sanic refuses a body that is not JSON
             return response.json({"error": "Not a batch of reminders: the body is not JSON."}, status=400)
-        outcomes = await asyncio.gather(
-            *(append_reminder(request.app, conversation_id, events) for conversation_id, events in batch),
-            return_exceptions=True,
-        )
+        outcomes = await asyncio.gather(*(append_reminder(request.app, r) for r in batch), return_exceptions=True)
         results = []
-        for (conversation_id, _), outcome in zip(batch, outcomes):
+        for conversation_id, outcome in zip((r.conversation_id for r in batch), outcomes):
             if isinstance(outcome, BaseException):
                 logger.warning("care push: reminder for %s not delivered: %s", conversation_id, outcome)
                 results.append({"conversation_id": conversation_id, "ok": False,

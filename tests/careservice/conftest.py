@@ -51,6 +51,7 @@ class FakeRasa:
     tracker_reads: int = 0
     batches: int = 0
     """Batches of reminders received (``POST /webhooks/care/reminders``)."""
+    batch_bodies: list[dict[str, Any]] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
     """Paths answered 404 (e.g. a Rasa without the care channel)."""
     unreachable: set[str] = field(default_factory=set)
@@ -119,6 +120,7 @@ def _handler(fake: FakeRasa) -> type[BaseHTTPRequestHandler]:
                         fake.trackers.setdefault(conversation_id, []).extend(body)
                 elif parts.path == "/webhooks/care/reminders":
                     fake.batches += 1
+                    fake.batch_bodies.append(body)
                     for reminder in body["reminders"]:
                         conversation_id = reminder["conversation_id"]
                         fake.calls.append(Call(conversation_id, parse_qs(parts.query), reminder["events"]))

@@ -95,6 +95,9 @@ def test_a_due_reminder_is_delivered_exactly_once(
     assert len(rasa.calls) == 1
     assert rasa.calls[0].conversation_id == "conv-edith"
     assert rasa.batches == 1
+    [sent] = rasa.batch_bodies[0]["reminders"]
+    starts = {e["name"]: e["value"] for e in sent["session_start"] if e["event"] == "slot"}
+    assert starts == {"registered": True, "user_name": "Edith"}, "a new session, if one is due, knows her"
     delivery = rows(care.db, ReminderDelivery)[0]
     [bot] = rasa.reminders("conv-edith")
     assert bot["text"] == "It's 20:00. Reminder: Blood pressure pill (1 tablet). Please press “Done” when you have."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Text
@@ -13,15 +14,23 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from assistant.channels.care_push import BadBatch, append_reminder, parse_batch
+from assistant.channels.care_push import BadBatch, Reminder, append_reminder, parse_batch, session_due
 from assistant.tracker_store import PrivateSQLTrackerStore
 
 DOMAIN = Domain.from_dict({
     "intents": ["greet", "affirm"],
     "slots": {name: {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
-              for name in ("last_delivery_id", "last_delivery_kind")},
+              for name in ("last_delivery_id", "last_delivery_kind", "user_name", "registered")},
     "actions": ["action_deliver_reminder"],
+    "session_config": {"session_expiration_time": 240, "carry_over_slots_to_new_session": False},
 })
+SESSION_START = [
+    {"event": "action", "name": "action_session_start", "policy": "care_service", "confidence": 1.0},
+    {"event": "session_started"},
+    {"event": "slot", "name": "registered", "value": True},
+    {"event": "slot", "name": "user_name", "value": "Mary"},
+    {"event": "action", "name": "action_listen"},
+]
 REMINDER = [
     {"event": "action", "name": "action_deliver_reminder", "policy": "care_service", "confidence": 1.0},
     {"event": "bot", "text": "It's 08:00. Reminder: Heart pill.",
@@ -74,17 +83,20 @@ def app_with(store: PrivateSQLTrackerStore, output: Recording) -> Any:
     return SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[WebChat(output)]))
 
 
-async def said_hello(store: PrivateSQLTrackerStore, sender: str) -> None:
+async def said_hello(store: PrivateSQLTrackerStore, sender: str, hours_ago: float = 0.0) -> None:
     tracker = DialogueStateTracker(sender, DOMAIN.slots)
-    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-                  UserUttered("hello", {"name": "greet", "confidence": 1.0}, input_channel="webchat"),
-                  BotUttered("Hello!"), ActionExecuted("action_listen")):
+    at = time.time() - hours_ago * 3600
+    for event in (ActionExecuted("action_session_start", timestamp=at), SessionStarted(timestamp=at),
+                  ActionExecuted("action_listen", timestamp=at),
+                  UserUttered("hello", {"name": "greet", "confidence": 1.0}, input_channel="webchat", timestamp=at),
+                  BotUttered("Hello!", timestamp=at), ActionExecuted("action_listen", timestamp=at)):
         tracker.update(event, DOMAIN)
     await store.save(tracker)
 
 
-def events(raw: List[Dict[str, Any]]) -> list:
-    return parse_batch({"reminders": [{"conversation_id": "x", "events": raw}]})[0][1]
+def reminder(raw: List[Dict[str, Any]] = REMINDER, start: List[Dict[str, Any]] = SESSION_START,
+             to: str = "mary") -> Reminder:
+    return parse_batch({"reminders": [{"conversation_id": to, "events": raw, "session_start": start}]})[0]
 
 
 async def test_a_reminder_goes_out_on_the_latest_channel_and_is_stored_after_the_conversation(
@@ -93,7 +105,7 @@ async def test_a_reminder_goes_out_on_the_latest_channel_and_is_stored_after_the
     await said_hello(store, "mary")
     output = Recording()
 
-    await append_reminder(app_with(store, output), "mary", events(REMINDER))
+    await append_reminder(app_with(store, output), reminder())
 
     assert output.sent == [("mary", "It's 08:00. Reminder: Heart pill.", [{"title": "Done", "payload": "/reminder_done"}])]
     tracker = await store.retrieve("mary")
@@ -107,7 +119,7 @@ async def test_rasa_saves_the_next_turn_after_an_appended_reminder_without_loss_
     store: PrivateSQLTrackerStore,
 ) -> None:
     await said_hello(store, "mary")
-    await append_reminder(app_with(store, Recording()), "mary", events(REMINDER))
+    await append_reminder(app_with(store, Recording()), reminder())
 
     tracker = await store.retrieve("mary")
     assert tracker is not None
@@ -125,12 +137,50 @@ async def test_a_reminder_that_could_not_be_sent_is_not_stored(store: PrivateSQL
     await said_hello(store, "mary")
 
     with pytest.raises(RuntimeError, match="gone"):
-        await append_reminder(app_with(store, Recording(fail=True)), "mary", events(REMINDER))
+        await append_reminder(app_with(store, Recording(fail=True)), reminder())
 
     tracker = await store.retrieve("mary")
     assert tracker is not None and tracker.get_slot("last_delivery_id") is None
-    assert store.latest_input_channel("mary") == "webchat"
-    assert store.latest_input_channel("nobody") is None
+    assert store.stored_conversation("mary").channel == "webchat"  # type: ignore[union-attr]
+    assert store.stored_conversation("nobody") is None
+
+
+async def test_a_reminder_after_the_session_expired_starts_a_new_one_so_yes_answers_it(
+    store: PrivateSQLTrackerStore,
+) -> None:
+    await said_hello(store, "mary", hours_ago=10)  # last night
+    assert session_due(DOMAIN, store.stored_conversation("mary"), time.time())
+    output = Recording()
+
+    await append_reminder(app_with(store, output), reminder())
+
+    assert len(output.sent) == 1
+    tracker = await store.retrieve("mary")  # the current session, as Rasa loads it for the next turn
+    assert tracker is not None
+    assert [e.type_name for e in tracker.events][:5] == ["action", "session_started", "slot", "slot", "action"]
+    assert "hello" not in [getattr(e, "text", None) for e in tracker.events], "last night's session is behind it"
+    assert (tracker.get_slot("user_name"), tracker.get_slot("registered")) == ("Mary", True)
+    assert tracker.get_slot("last_delivery_id") == "7"
+    assert not session_due(DOMAIN, store.stored_conversation("mary"), time.time()), \
+        "the person's answer now continues this session instead of starting another"
+
+
+async def test_a_session_still_running_gets_no_new_beginning(store: PrivateSQLTrackerStore) -> None:
+    await said_hello(store, "mary", hours_ago=1)
+
+    await append_reminder(app_with(store, Recording()), reminder())
+
+    stored = await store.retrieve_full_tracker("mary")
+    assert stored is not None
+    assert sum(1 for e in stored.events if isinstance(e, SessionStarted)) == 1
+
+
+async def test_a_conversation_with_nothing_stored_begins_with_a_session(store: PrivateSQLTrackerStore) -> None:
+    await append_reminder(app_with(store, Recording()), reminder(to="new-person"))
+
+    tracker = await store.retrieve("new-person")
+    assert tracker is not None
+    assert tracker.get_slot("user_name") == "Mary" and tracker.get_slot("last_delivery_id") == "7"
 
 
 @pytest.mark.parametrize("body, reason", [
@@ -141,6 +191,7 @@ async def test_a_reminder_that_could_not_be_sent_is_not_stored(store: PrivateSQL
     ({"reminders": [{"conversation_id": "x", "events": "hello"}]}, "events must be a list"),
     ({"reminders": [{"conversation_id": "x", "events": [{"event": "no-such-thing"}]}]}, "malformed"),
     ({"reminders": [{"conversation_id": "x", "events": [42]}]}, "malformed"),
+    ({"reminders": [{"conversation_id": "x", "events": REMINDER, "session_start": "yes"}]}, "session_start"),
 ])
 def test_a_bad_batch_is_refused_with_a_reason(body: Any, reason: str) -> None:
     with pytest.raises(BadBatch, match=reason):
@@ -171,7 +222,7 @@ async def test_a_request_without_the_token_sends_and_stores_nothing(store: Priva
     refused = await channel._reminders(SimpleNamespace(args={"token": "guess"}, json=batch, app=app))
     bad = await channel._reminders(SimpleNamespace(args={"token": "s3cret-token"}, json={"hello": 1}, app=app))
     assert (refused.status, bad.status) == (401, 400)
-    assert output.sent == [] and store.latest_input_channel("mary") == "webchat"
+    assert output.sent == [] and store.stored_conversation("mary").channel == "webchat"  # type: ignore[union-attr]
     assert (await store.retrieve("mary")).get_slot("last_delivery_id") is None  # type: ignore[union-attr]
 
     done = await channel._reminders(SimpleNamespace(args={"token": "s3cret-token"}, json=batch, app=app))

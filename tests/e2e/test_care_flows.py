@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -134,6 +135,34 @@ def test_a_medication_reminder_comes_is_confirmed_and_a_missed_one_reaches_the_d
         delivery.sent_at = delivery.sent_at - timedelta(minutes=31)
     told = running_stack.wait_for_bot_text(daughter, "hasn't confirmed", timeout=30)
     assert "Mary" in told and "blood pressure" in told, told
+
+
+def test_the_morning_pill_reminder_after_a_quiet_night_is_confirmed_with_yes(
+    running_stack: RunningStack, sender: str
+) -> None:
+    """The senior last wrote last night: the reminder starts a new session, and her "yes" answers it."""
+    register(running_stack, sender)
+    running_stack.say(sender, "remind me to take my heart tablet every day at 8am")
+    running_stack.say(sender, "yes")
+    care = CareServices.from_url(running_stack.database_url)
+    [reminder] = care.reminders.list_for(sender)
+    tracker_db = running_stack.stack.tracker_db
+    assert tracker_db is not None
+    with sqlite3.connect(str(tracker_db)) as connection:  # all of that was ten hours ago
+        connection.execute("UPDATE events SET timestamp = timestamp - 36000 WHERE sender_id = ?", (sender,))
+
+    with care.db.reading() as session:
+        session.execute(update(Reminder).where(Reminder.id == reminder.reminder_id)
+                        .values(next_due_at=datetime.now(timezone.utc)))
+    said = running_stack.wait_for_bot_text(sender, "Reminder: Take my heart tablet", timeout=30)
+    assert "press “Done”" in said, said
+    replies = running_stack.say(sender, "yes")
+
+    assert "thank you" in texts(replies).lower(), texts(replies)
+    with care.db.reading() as session:
+        statuses = list(session.scalars(select(ReminderDelivery.status)
+                                        .where(ReminderDelivery.reminder_id == reminder.reminder_id)))
+    assert statuses == ["acknowledged"]
 
 
 def test_questions_are_answered_from_the_knowledge_base_or_passed_to_a_consultant(

@@ -8,10 +8,11 @@ Due reminders and notifications are sent to Rasa by a pool of ``workers`` thread
 ``2 * workers`` requests queued or in flight), while the job's own thread records what became of
 each one as the answers come in, several in one transaction. Reminders are appended to their
 conversations (no dialogue turn), medication first, ``REMINDER_BATCH`` to a request. A delivery is
-handed to a worker once per tick, its row exists before it is sent (the unique ``(reminder_id, due_at)``) and is marked as
-claimed, in batches, before its send starts. A retry after a failed or timed-out attempt, and a
-claimed send whose outcome was never recorded (the care service was killed), first asks Rasa's
-tracker whether it arrived after all: every due time reaches the person once.
+handed to a worker once per tick; its row exists before it is sent (the unique ``(reminder_id,
+due_at)``) and is marked as claimed, in batches, before its send starts. A retry after a failed or
+timed-out attempt, and a claimed send whose outcome was never recorded (the care service was
+killed), first asks Rasa's tracker whether it arrived after all: every due time reaches the person
+once.
 """
 
 from __future__ import annotations

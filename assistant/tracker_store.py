@@ -97,8 +97,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     def append(self, sender_id: str, events: Sequence[Event]) -> int:
         """Store ``events`` after a conversation's stored ones, as :meth:`save` stores new events.
 
-        The caller holds the conversation's lock (no turn runs meanwhile) and knows the
-        conversation exists. Returns how many events were stored.
+        The caller holds the conversation's lock (no turn runs meanwhile). Returns how many events
+        were stored. Unlike :meth:`save`, nothing is streamed to an event broker (none is configured
+        in ``endpoints.yml``; configure one, and proactive messages must be streamed here too).
         """
         rows = []
         for event in events:

@@ -229,3 +229,27 @@ async def test_a_request_without_the_token_sends_and_stores_nothing(store: Priva
     assert done.status == 200
     assert json.loads(done.body) == {"results": [{"conversation_id": "mary", "ok": True, "error": None}]}
     assert len(output.sent) == 1
+
+
+async def test_two_reminders_for_one_person_in_a_batch_both_arrive_and_start_one_session(
+    store: PrivateSQLTrackerStore,
+) -> None:
+    import json
+
+    from assistant.channels.care_push import CarePushInput
+
+    await said_hello(store, "mary", hours_ago=10)
+    output = Recording()
+    second = [dict(e) for e in REMINDER]
+    second[1] = {**second[1], "text": "It's 08:00. Reminder: Water tablet.", "metadata": {"delivery_id": 8}}
+    batch = {"reminders": [{"conversation_id": "mary", "events": events, "session_start": SESSION_START}
+                           for events in (REMINDER, second)]}
+
+    done = await CarePushInput(token="")._reminders(SimpleNamespace(args={}, json=batch, app=app_with(store, output)))
+
+    assert [r["ok"] for r in json.loads(done.body)["results"]] == [True, True]
+    assert sorted(text for _, text, _ in output.sent) == ["It's 08:00. Reminder: Heart pill.",
+                                                          "It's 08:00. Reminder: Water tablet."]
+    stored = await store.retrieve_full_tracker("mary")
+    assert stored is not None
+    assert sum(1 for e in stored.events if isinstance(e, SessionStarted)) == 2  # last night's and this morning's

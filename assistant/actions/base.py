@@ -91,6 +91,11 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
     return seen
 
 
+def first_entity(tracker: Tracker, entity: str, default: str = "") -> str:
+    """The first value of one entity in the latest message, or ``default``."""
+    return next(iter(entity_values(tracker, entity)), default)
+
+
 def channel_of(tracker: Tracker) -> str:
     """The input channel of the latest message (e.g. 'webchat', 'rest')."""
     return tracker.get_latest_input_channel() or "rest"

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import (
     care,
-    entity_values,
+    first_entity,
     latest_intent,
     latest_text,
     profile_of,
@@ -112,9 +112,9 @@ class ActionConsultationAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        text = next(iter(entity_values(tracker, "text")), "")
-        consultant = next(iter(entity_values(tracker, "consultant")), "our consultant")
-        reference = next(iter(entity_values(tracker, "reference")), "")
+        text = first_entity(tracker, "text")
+        consultant = first_entity(tracker, "consultant", "our consultant")
+        reference = first_entity(tracker, "reference")
         if text:
             dispatcher.utter_message(
                 response="utter_consultation_answer", consultant=consultant, reference=reference, answer=text,

@@ -15,6 +15,7 @@ from assistant.actions.base import (
     care,
     channel_of,
     entity_values,
+    first_entity,
     intent_payload,
     latest_intent,
     latest_text,
@@ -148,8 +149,8 @@ class ActionFamilyLinkRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        request = next(iter(entity_values(tracker, "family_request")), "")
-        relative = next(iter(entity_values(tracker, "relative_name")), "A relative")
+        request = first_entity(tracker, "family_request")
+        relative = first_entity(tracker, "relative_name", "A relative")
         if not request:
             return []
         first = relative.split()[0]
@@ -170,8 +171,8 @@ class ActionAnswerFamilyRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        request = next(iter(entity_values(tracker, "family_request")), "") or tracker.get_slot("family_request") or ""
-        answer = next(iter(entity_values(tracker, "family_answer")), "")
+        request = first_entity(tracker, "family_request") or tracker.get_slot("family_request") or ""
+        answer = first_entity(tracker, "family_answer")
         accept = answer == "yes" if answer else latest_intent(tracker) == "affirm"
         try:
             decision = care().invites.decide(tracker.sender_id, request, accept)
@@ -196,8 +197,8 @@ class ActionFamilyLinkAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        senior = next(iter(entity_values(tracker, "senior_name")), "Your relative")
-        accepted = next(iter(entity_values(tracker, "family_answer")), "") == "yes"
+        senior = first_entity(tracker, "senior_name", "Your relative")
+        accepted = first_entity(tracker, "family_answer") == "yes"
         dispatcher.utter_message(
             response="utter_family_link_accepted" if accepted else "utter_family_link_refused", senior=senior
         )
@@ -252,9 +253,9 @@ class ActionChangeFamilyShare(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        member = next(iter(entity_values(tracker, "family_member")), "")
-        share = next(iter(entity_values(tracker, "share")), "")
-        on = next(iter(entity_values(tracker, "share_on")), "") == "yes"
+        member = first_entity(tracker, "family_member")
+        share = first_entity(tracker, "share")
+        on = first_entity(tracker, "share_on") == "yes"
         if not member or not share:
             return await ActionListFamily().run(dispatcher, tracker, domain)
         try:
@@ -278,7 +279,7 @@ class ActionRemoveRelative(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        member = next(iter(entity_values(tracker, "family_member")), "")
+        member = first_entity(tracker, "family_member")
         if not member:
             return await ActionListFamily().run(dispatcher, tracker, domain)
         try:
@@ -305,7 +306,7 @@ class ActionFamilyUnlinked(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        name = next(iter(entity_values(tracker, "relative_name")), "Your relative")
+        name = first_entity(tracker, "relative_name", "Your relative")
         dispatcher.utter_message(response="utter_family_unlinked", name=name)
         return []
 

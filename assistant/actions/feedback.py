@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import care, entity_values, latest_intent, latest_text
+from assistant.actions.base import care, entity_values, first_entity, latest_intent, latest_text
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.bookings.bookings import KIND_PREFIX
 from assistant.care.core.errors import CareError, NotFound
@@ -51,9 +51,9 @@ class ActionRequestReview(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reference = next(iter(entity_values(tracker, "reference")), None)
-        provider = next(iter(entity_values(tracker, "provider")), "Your helper")
-        item = next(iter(entity_values(tracker, "item")), None) or visit_words(reference)
+        reference = first_entity(tracker, "reference") or None
+        provider = first_entity(tracker, "provider", "Your helper")
+        item = first_entity(tracker, "item") or visit_words(reference)
         dispatcher.utter_message(response="utter_review_intro", provider=provider, item=item)
         return [SlotSet("review_reference", reference)]
 
@@ -220,7 +220,7 @@ class ActionSubmitComplaint(Action):
     ) -> list[EventType]:
         reset = [SlotSet("complaint_text", None), SlotSet("failed_attempts", 0.0)]
         text = tracker.get_slot("complaint_text") or ""
-        reference = next(iter(entity_values(tracker, "reference")), None)
+        reference = first_entity(tracker, "reference") or None
         try:
             complaint = record_complaint(tracker.sender_id, text, reference)
         except CareError as error:

@@ -7,14 +7,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import entity_values
+from assistant.actions.base import first_entity
 from assistant.settings import load_settings
 
 DEFAULT_NAME = "A care coordinator"
-
-
-def _said(tracker: Tracker, entity: str, default: str = "") -> str:
-    return next(iter(entity_values(tracker, entity)), default)
 
 
 class ActionHandoffStarted(Action):
@@ -26,7 +22,7 @@ class ActionHandoffStarted(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        coordinator = _said(tracker, "coordinator", DEFAULT_NAME)
+        coordinator = first_entity(tracker, "coordinator", DEFAULT_NAME)
         dispatcher.utter_message(
             response="utter_handoff_started", coordinator=coordinator, number=load_settings().emergency_number
         )
@@ -43,9 +39,9 @@ class ActionCoordinatorMessage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        message = _said(tracker, "message")
+        message = first_entity(tracker, "message")
         if message:
-            coordinator = _said(tracker, "coordinator", DEFAULT_NAME)
+            coordinator = first_entity(tracker, "coordinator", DEFAULT_NAME)
             dispatcher.utter_message(response="utter_coordinator_message", coordinator=coordinator, message=message)
         return []
 
@@ -59,6 +55,6 @@ class ActionHandoffEnded(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        coordinator = _said(tracker, "coordinator") or tracker.get_slot("handoff_by") or DEFAULT_NAME
+        coordinator = first_entity(tracker, "coordinator") or tracker.get_slot("handoff_by") or DEFAULT_NAME
         dispatcher.utter_message(response="utter_handoff_ended", coordinator=coordinator)
         return [SlotSet("handoff_by", None)]

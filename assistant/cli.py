@@ -70,6 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  REST webhook:     {stack.rasa_url}/webhooks/rest/webhook")
         print(f"  Action server:    http://127.0.0.1:{settings.action_port}  (answers only Rasa)")
         print(f"  Coordinators:     {stack.console_url}  (accounts: assistant coordinator create-account)")
+        if stack.hears:
+            print(f"  Speech to text:   {stack.speech_url}  (offline; voice messages never leave this machine)")
         if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
             mode = "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip() else "polling"
             print(f"  Telegram:         on ({mode})")
@@ -195,6 +197,34 @@ def cmd_care_service(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    """Print the words in an audio file (OGG, WebM, WAV, MP3), heard offline by the speech model."""
+    from assistant.hearing.client import transcribe_file
+    from assistant.hearing.verdict import REFUSAL_REPLIES, UNAVAILABLE_REPLY
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"There is no file at {path}.", file=sys.stderr)
+        return 2
+    python = load_settings().speech_python
+    try:
+        result = transcribe_file(path, python)
+    except FileNotFoundError:
+        print(f"The speech model is not installed ({python} is missing); run `make setup`.", file=sys.stderr)
+        return 2
+    if "error" in result:
+        print(REFUSAL_REPLIES.get(result["error"], UNAVAILABLE_REPLY), file=sys.stderr)
+        return 1
+    if args.details:
+        print(
+            f"{result['text']}\n(confidence {result['avg_logprob']:.2f}, no speech {result['no_speech_prob']:.2f}, "
+            f"{result['seconds']:.1f} s of audio, {result['elapsed']:.2f} s to transcribe)"
+        )
+    else:
+        print(result["text"] or "(no words heard)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line parser."""
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
@@ -240,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     account.set_defaults(func=cmd_create_account)
 
     sub.add_parser("console", help="serve the coordinators' web console").set_defaults(func=cmd_console)
+
+    transcribe = sub.add_parser("transcribe", help="print the words in an audio file, heard offline")
+    transcribe.add_argument("path", help="an OGG, WebM, WAV or MP3 file, at most a minute long")
+    transcribe.add_argument("--details", action="store_true", help="also print the model's confidence and timing")
+    transcribe.set_defaults(func=cmd_transcribe)
 
     return parser
 

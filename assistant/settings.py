@@ -69,6 +69,14 @@ class Settings:
     """Where Rasa and the action server listen; anything beyond loopback needs both tokens."""
     action_token: str = field(default_factory=lambda: _env("ASSISTANT_ACTION_TOKEN", ""))
     """The secret Rasa sends the action server (generated into the state directory when unset)."""
+    speech_port: int = field(default_factory=lambda: _env_int("ASSISTANT_SPEECH_PORT", 5058))
+    """Where the offline speech-to-text server listens (always loopback)."""
+    speech_url: str = field(default_factory=lambda: _env("ASSISTANT_SPEECH_URL", ""))
+    """The speech server's base URL, when it runs elsewhere; empty: ``http://127.0.0.1:<speech_port>``."""
+    speech_python: str = field(
+        default_factory=lambda: _env("ASSISTANT_SPEECH_PYTHON", str(PROJECT_ROOT / ".venv-speech" / "bin" / "python"))
+    )
+    """The Python of the speech virtualenv (faster-whisper); ``off`` runs no speech server."""
 
     def __post_init__(self) -> None:
         try:
@@ -87,6 +95,11 @@ class Settings:
     def tracker_url(self) -> str:
         """SQLAlchemy URL of Rasa's tracker store, for reading and deleting conversation history."""
         return f"sqlite:///{self.tracker_db}"
+
+    @property
+    def speech_base_url(self) -> str:
+        """Where the channels send voice messages to be transcribed."""
+        return self.speech_url or f"http://127.0.0.1:{self.speech_port}"
 
     @property
     def rasa_base_url(self) -> str:

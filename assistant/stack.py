@@ -1,5 +1,6 @@
-"""Starting, watching and stopping the local stack: action server, Rasa, and the care service (which
-also serves the coordinators' console).
+"""Starting, watching and stopping the local stack: action server, Rasa, the care service (which
+also serves the coordinators' console), and the offline speech server (in its own virtualenv, when
+``make setup`` made it: voice messages are heard on this machine).
 
 Each process runs in a session (process group) of its own: :meth:`Stack.stop` ends it with its
 children. :meth:`Stack.watch` restarts a crashed one (see :mod:`assistant.supervisor`) while the
@@ -29,7 +30,12 @@ from assistant.settings import PROJECT_ROOT, STATE_DIR, Settings
 from assistant.supervisor import Supervisor
 from assistant.training import model_path
 
-LABELS = {"actions": "the action server", "rasa": "the Rasa server", "care": "the care service"}
+LABELS = {
+    "speech": "the speech server",
+    "actions": "the action server",
+    "rasa": "the Rasa server",
+    "care": "the care service",
+}
 """The stack's processes, in start order, as the terminal names them."""
 STOP_GRACE = 8.0
 """Seconds a stopping process gets before it is killed (all are gone within 10 s of a signal)."""
@@ -73,6 +79,19 @@ class Stack:
         return f"http://127.0.0.1:{self.settings.rasa_port}"
 
     @property
+    def speech_url(self) -> str:
+        """The speech server, or ``off`` when its virtualenv is missing or switched off."""
+        if not self.hears:
+            return "off"
+        return f"http://127.0.0.1:{self.settings.speech_port}"
+
+    @property
+    def hears(self) -> bool:
+        """Whether the stack runs the speech server (its Python exists and is not ``off``)."""
+        python = self.settings.speech_python
+        return python != "off" and Path(python).exists()
+
+    @property
     def console_url(self) -> str:
         """The coordinators' console."""
         return f"http://127.0.0.1:{self.settings.console_port}"
@@ -99,6 +118,7 @@ class Stack:
             ASSISTANT_LISTEN_ADDRESS=self.settings.listen_address,
             ASSISTANT_ACTION_TOKEN=self.action_token,
             ASSISTANT_RASA_TOKEN=self.settings.rasa_token,
+            ASSISTANT_SPEECH_URL=self.speech_url,
             RASA_TELEMETRY_ENABLED=os.environ.get("RASA_TELEMETRY_ENABLED", "false"),
         )
         return env
@@ -122,6 +142,8 @@ class Stack:
             return "assistant.rasa_server", args
         if name == "care":
             return "assistant.careservice", []
+        if name == "speech":
+            return "assistant.hearing.server", ["--host", "127.0.0.1", "--port", str(self.settings.speech_port)]
         raise KeyError(name)
 
     def _spawn(self, name: str) -> subprocess.Popen:
@@ -129,8 +151,9 @@ class Stack:
         module, args = self.command(name)
         with open(self.log_dir / f"{name}.log", "ab") as log:
             os.chmod(log.name, PRIVATE_FILE_MODE)
+            python = self.settings.speech_python if name == "speech" else sys.executable
             return subprocess.Popen(
-                [sys.executable, "-m", module, *args],
+                [python, "-m", module, *args],
                 cwd=self.root,
                 env=self.environment(),
                 stdout=log,
@@ -151,6 +174,10 @@ class Stack:
         if refusal:
             raise RuntimeError(refusal)
         with self._lock:
+            if self.hears:
+                self.supervisor.start("speech")
+            else:
+                self.say("Voice messages are off: the speech model is not installed (`make setup` installs it).")
             self.supervisor.start("actions")
             self.supervisor.start("rasa")
         self.wait_ready(timeout)
@@ -170,6 +197,8 @@ class Stack:
             "actions": f"http://127.0.0.1:{self.settings.action_port}/health",
             "rasa": f"{self.rasa_url}/status" + (f"?token={self.settings.rasa_token}" if self.settings.rasa_token else ""),
         }
+        if "speech" in self.processes:
+            checks["speech"] = f"{self.speech_url}/health"
         pending = dict(checks)
         while pending:
             for name in list(pending):
@@ -250,7 +279,7 @@ def seeded_settings(state: Path, **overrides: object) -> Settings:
     database.dispose()
     return replace(
         load_settings(), database_url=url, rasa_port=free_port(), action_port=free_port(),
-        console_port=free_port(), **overrides,
+        console_port=free_port(), speech_port=free_port(), **overrides,
     )
 
 

@@ -22,3 +22,19 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any test that opens a connection beyond this machine."""
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(scope="session")
+def speech_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real offline speech server (its own virtualenv), started once for the session."""
+    from tests.hearing.clips import speech_server
+
+    log = tmp_path_factory.mktemp("speech") / "speech.log"
+    with speech_server(log) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Where spoken test clips are cached for the session."""
+    return tmp_path_factory.mktemp("clips")

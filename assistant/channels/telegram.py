@@ -9,6 +9,7 @@ Registered (only when ``TELEGRAM_BOT_TOKEN`` is set, see
       secret_token: ${TELEGRAM_SECRET_TOKEN}    # optional: checked on every webhook call
       base_url: ${TELEGRAM_API_BASE_URL}        # optional: a local Bot API server
       voice_engine: ${TELEGRAM_VOICE_ENGINE}    # optional: auto (default) | offline | off
+      # optional: speech_url (ASSISTANT_SPEECH_URL): the offline speech-to-text server; "off": no listening
       # optional: database_url (ASSISTANT_DATABASE_URL): per-chat settings and buttons live there
       # optional tuning: mode (webhook | polling), voice_language (en), state_dir (.state),
       # retries (3), retry_backoff_seconds (1), chat_rate (1/s), chat_burst (3),
@@ -29,9 +30,12 @@ same handler as the webhook. A poller in another process can feed the webhook in
 Every update is handled once (Telegram retries webhooks: ids are remembered for an hour).
 Text and button presses go to Rasa; ``/start``, ``/help``, ``/repeat``, ``/stop``, ``/mydata``
 and ``/forget`` become intents (:mod:`~assistant.channels.commands`); ``/voice
-on|off`` is handled here. Stickers, pictures, files and voice notes get a kind
-explanation; a shared contact or venue is offered to fill the phone or the address,
-and only on "Yes" does ``/update_profile{...}`` go to Rasa.
+on|off`` is handled here. Voice notes, audio files and round videos are downloaded
+(``getFile``), heard offline by the speech server (:mod:`assistant.hearing`), echoed
+("I heard: ...") and handled as typed text; an unsure guess is asked back ("Did you
+say ...?" with Yes/No) unless it shows a sign of an emergency. Stickers, pictures and
+files get a kind explanation; a shared contact or venue is offered to fill the phone
+or the address, and only on "Yes" does ``/update_profile{...}`` go to Rasa.
 
 Replies are plain text (no parse mode, so nothing needs escaping), split under
 Telegram's 4096-character limit at paragraphs and sentences, with Rasa buttons as an
@@ -109,6 +113,19 @@ from assistant.channels.telegram_state import (
 )
 from assistant.care.core.db import Database
 from assistant.care.people.chats import ChatSettingsService
+from assistant.hearing.client import SpeechClient
+from assistant.hearing.limits import MAX_BYTES, MAX_SECONDS
+from assistant.hearing.verdict import (
+    HEARD,
+    NO_TITLE,
+    SAY_AGAIN_REPLY,
+    TOO_LONG_REPLY,
+    UNAVAILABLE,
+    UNAVAILABLE_REPLY,
+    UNSURE,
+    YES_TITLE,
+    Hearing,
+)
 from assistant.settings import STATE_DIR, load_settings
 
 logger = logging.getLogger(__name__)
@@ -133,6 +150,7 @@ CALLBACK_ACTION = "x:"
 ACTION_NOT_NOW = "x:no"
 ACTION_VOICE_ON = "x:voice-on"
 ACTION_VOICE_OFF = "x:voice-off"
+ACTION_SAY_AGAIN = "x:say-again"
 
 TALK_TO_PERSON = Button("Talk to a person", "/talk_to_human")
 
@@ -375,6 +393,7 @@ class TelegramInput(InputChannel):
         voice_engine: str = "auto",
         speech: Any = None,
         voice_language: str = "en",
+        speech_url: Optional[str] = None,
         retries: int = 3,
         retry_backoff_seconds: float = 1.0,
         chat_rate: float = 1.0,
@@ -431,6 +450,7 @@ class TelegramInput(InputChannel):
             cache_dir = state_dir / "voice-cache" if state_dir else DEFAULT_CACHE_DIR
             speech = Speech(cache_dir, online=voice_engine == "auto")
         self.voice: Optional[VoiceReplies] = VoiceReplies(speech, self.sender) if speech is not None else None
+        self.hearing = SpeechClient(speech_url) if speech_url and speech_url != "off" else None
         self.recent = RecentIds()
         self.poller: Optional[TelegramPoller] = None
         self._poll_task: Optional["asyncio.Task[None]"] = None
@@ -462,6 +482,7 @@ class TelegramInput(InputChannel):
             database_url=_text(credentials.get("database_url")) or load_settings().database_url,
             voice_engine=_text(credentials.get("voice_engine")) or "auto",
             voice_language=_text(credentials.get("voice_language")) or "en",
+            speech_url=_text(credentials.get("speech_url")) or load_settings().speech_base_url,
             retries=_number(credentials, "retries", 3, int),
             retry_backoff_seconds=_number(credentials, "retry_backoff_seconds", 1.0, float),
             chat_rate=_number(credentials, "chat_rate", 1.0, float),
@@ -517,9 +538,12 @@ class TelegramInput(InputChannel):
         text: str,
         on_new_message: MessageHandler,
         button_title: Optional[str] = None,
+        spoken: Optional[Hearing] = None,
     ) -> None:
         user: Optional[User] = update.effective_user
         metadata: Dict[str, Any] = {"telegram": {"update_id": update.update_id}}
+        if spoken is not None:
+            metadata["voice"] = {"confidence": spoken.confidence, "seconds": spoken.seconds}
         if user is not None:
             if user.language_code:
                 metadata["telegram"]["language_code"] = user.language_code
@@ -565,13 +589,48 @@ class TelegramInput(InputChannel):
         elif message.sticker is not None or message.animation is not None or message.dice is not None:
             await self._say(chat_id, STICKER_REPLY)
         elif message.voice is not None or message.audio is not None or message.video_note is not None:
-            await self._say(chat_id, LISTEN_REPLY, [self.rasa_choice(chat_id, TALK_TO_PERSON)])
+            await self._on_voice(update, chat_id, message.voice or message.audio or message.video_note, on_new_message)
         elif message.photo or message.document is not None or message.video is not None:
             await self._say(chat_id, PICTURE_REPLY, [self.rasa_choice(chat_id, TALK_TO_PERSON)])
             if message.caption and message.caption.strip():
                 await self._to_rasa(update, chat_id, message.caption, on_new_message)
         else:
             await self._say(chat_id, OTHER_REPLY)
+
+    async def _on_voice(self, update: Update, chat_id: int, media: Any, on_new_message: MessageHandler) -> None:
+        """A voice note (or audio file, or round video): heard offline, then handled like typed text."""
+        if self.hearing is None:
+            await self._say(chat_id, LISTEN_REPLY, [self.rasa_choice(chat_id, TALK_TO_PERSON)])
+            return
+        if (media.duration or 0) > MAX_SECONDS + 0.5 or (media.file_size or 0) > MAX_BYTES:
+            await self._say(chat_id, TOO_LONG_REPLY)
+            return
+        await self.sender.call(
+            "sendChatAction", chat_id, lambda: self.bot.send_chat_action(chat_id, "typing"), limit=False, record=False
+        )
+        data = await self._download(chat_id, media.file_id)
+        hearing = await self.hearing.hear(data) if data is not None else Hearing(UNAVAILABLE, reply=UNAVAILABLE_REPLY)
+        del data  # the recording is never kept
+        if hearing.kind == HEARD:
+            await self._say(chat_id, hearing.reply)
+            await self._to_rasa(update, chat_id, hearing.text, on_new_message, spoken=hearing)
+        elif hearing.kind == UNSURE:
+            yes = self.rasa_choice(chat_id, Button(YES_TITLE, typed_payload(hearing.text)), persist=False)
+            await self._say(chat_id, hearing.reply, [yes, Choice(NO_TITLE, ACTION_SAY_AGAIN)])
+        else:
+            offer = [self.rasa_choice(chat_id, TALK_TO_PERSON)] if hearing.kind == UNAVAILABLE else []
+            await self._say(chat_id, hearing.reply, offer)
+
+    async def _download(self, chat_id: int, file_id: str) -> Optional[bytes]:
+        """The bytes of a file the user sent (``getFile``, then the download); None when it fails."""
+        file = await self.sender.call("getFile", chat_id, lambda: self.bot.get_file(file_id), limit=False, record=False)
+        if file is None or (file.file_size or 0) > MAX_BYTES:
+            return None
+        try:
+            return bytes(await file.download_as_bytearray())
+        except (TelegramError, OSError) as error:
+            logger.error("telegram: downloading a voice message from chat %s failed: %s", chat_id, error)
+            return None
 
     def _knows_username(self) -> bool:
         try:
@@ -659,6 +718,9 @@ class TelegramInput(InputChannel):
         if data == ACTION_NOT_NOW:
             await self._mark_chosen(chat_id, message, NO_THANKS)
             await self._say(chat_id, NOT_SAVED_REPLY)
+        elif data == ACTION_SAY_AGAIN:
+            await self._mark_chosen(chat_id, message, NO_TITLE)
+            await self._say(chat_id, SAY_AGAIN_REPLY)
         elif data in (ACTION_VOICE_ON, ACTION_VOICE_OFF):
             on = data == ACTION_VOICE_ON
             await self._mark_chosen(chat_id, message, "Voice on" if on else "Text only")
@@ -797,6 +859,11 @@ class TelegramInput(InputChannel):
             await self.stop()
 
         return telegram
+
+
+def typed_payload(text: str) -> str:
+    """Heard words as a button payload Rasa reads as typed text (never as a ``/intent``)."""
+    return text.lstrip("/ ") or text
 
 
 def link_payload(argument: str) -> str:

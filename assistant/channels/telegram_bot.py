@@ -342,6 +342,13 @@ def _quiet_httpx() -> None:
         httpx_logger.setLevel(logging.WARNING)
 
 
+def file_base_url(base_url: Optional[str]) -> str:
+    """Where files are downloaded from: a local Bot API server at ``.../bot`` serves them at ``.../file/bot``."""
+    if base_url and base_url.rstrip("/").endswith("/bot"):
+        return base_url.rstrip("/")[: -len("bot")] + "file/bot"
+    return "https://api.telegram.org/file/bot"
+
+
 def build_bot(
     token: str,
     base_url: Optional[str] = None,
@@ -371,6 +378,7 @@ def build_bot(
     bot = ExtBot(
         token,
         base_url=base_url or DEFAULT_API_BASE_URL,
+        base_file_url=file_base_url(base_url),
         request=request,
         get_updates_request=updates_request,
         rate_limiter=AIORateLimiter(

@@ -55,6 +55,8 @@ class FakeTelegram:
         self._new_updates = asyncio.Event()
         self._runner: Optional[web.AppRunner] = None
         self.port = 0
+        self.stored_files: Dict[str, bytes] = {}
+        self.downloads: List[str] = []
 
     @property
     def base_url(self) -> str:
@@ -65,6 +67,7 @@ class FakeTelegram:
         """Serves on a free loopback port."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -85,6 +88,10 @@ class FakeTelegram:
     ) -> None:
         """Makes the next ``times`` calls of ``method`` fail with ``status``."""
         self.failures.setdefault(method, []).append(Failure(status, times, retry_after, delay))
+
+    def add_file(self, file_id: str, data: bytes) -> None:
+        """Makes ``data`` available through ``getFile`` and the file download, as a user's upload is."""
+        self.stored_files[file_id] = data
 
     def queue_update(self, update: Dict[str, Any]) -> None:
         """Makes ``update`` available to ``getUpdates``."""
@@ -135,6 +142,16 @@ class FakeTelegram:
         self.calls.append(call)
         return await self._answer(call)
 
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        file_id = path.rsplit("/", 1)[-1].split(".", 1)[0]
+        if file_id not in self.stored_files:
+            return web.Response(status=404)
+        return web.Response(body=self.stored_files[file_id], content_type="application/octet-stream")
+
     async def _answer(self, call: Call) -> web.Response:
         handler = getattr(self, f"_api_{call.method}", None)
         if handler is None:
@@ -167,6 +184,17 @@ class FakeTelegram:
 
     def _api_getMe(self, params: Dict[str, Any]) -> Any:
         return BOT_USER
+
+    def _api_getFile(self, params: Dict[str, Any]) -> Any:
+        file_id = str(params["file_id"])
+        data = self.stored_files.get(file_id)
+        if data is None:
+            raise web.HTTPBadRequest(
+                text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}),
+                content_type="application/json",
+            )
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(data),
+                "file_path": f"voice/{file_id}.oga"}
 
     def _api_sendMessage(self, params: Dict[str, Any]) -> Any:
         extra = {"text": params["text"]}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +22,10 @@ from sqlalchemy import update
 from assistant.care import CareServices
 from assistant.care.core.models import Reminder
 from tests.channels.fake_telegram import Call, FakeTelegramThread, callback_update, message_update
+from tests.hearing.clips import Voice, speak
 
 from .conftest import TELEGRAM_SECRET, RunningStack, log_tail
+from .test_care_flows import weekday_ahead
 
 UNCLEAR = "regarding the business from before"
 """Unclear on purpose: the model's best guesses (a greeting? a change of booking?) stay well under the fallback."""
@@ -181,6 +184,47 @@ def test_a_fall_gets_the_emergency_number_at_once(running_stack: RunningStack, f
     calls = send(running_stack, chat_id, "I've fallen and can't get up")
     number = running_stack.stack.settings.emergency_number
     assert f"call {number}" in said(calls), said(calls)
+
+
+def say_aloud(stack: RunningStack, chat_id: int, text: str, folder: Path, voice: Voice = Voice()) -> list[Call]:
+    """A voice note of ``text`` (spoken by espeak-ng); returns the sendMessage calls it caused."""
+    fake = stack.telegram
+    assert fake is not None
+    data = speak(text, folder, voice, "ogg").read_bytes()
+    file_id = f"voice-{chat_id}-{len(fake.server.stored_files)}"
+    fake.server.add_file(file_id, data)
+    note = {"file_id": file_id, "file_unique_id": "u" + file_id, "duration": 4, "mime_type": "audio/ogg",
+            "file_size": len(data)}
+    before = len(fake.calls_to(chat_id, "sendMessage"))
+    assert stack.post_update(message_update(voice=note, chat_id=chat_id)) == 200
+    return fake.calls_to(chat_id, "sendMessage")[before:]
+
+
+def test_a_fall_said_in_a_voice_note_gets_the_emergency_number(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int, clip_dir: Path
+) -> None:
+    calls = say_aloud(running_stack, chat_id, "I have fallen and I cannot get up", clip_dir)
+    number = running_stack.stack.settings.emergency_number
+    assert said(calls).startswith("I heard: “I have fallen and I cannot get up.”"), said(calls)
+    assert f"call {number}" in said(calls), said(calls) + log_tail(running_stack, "rasa")
+
+
+def test_a_cleaner_booked_by_voice_after_the_usual_questions(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int, clip_dir: Path
+) -> None:
+    register_on_telegram(running_stack, chat_id)
+    day = weekday_ahead()
+    calls = say_aloud(running_stack, chat_id, f"can someone come and clean on {day} morning", clip_dir)
+    assert said(calls).startswith(f"I heard: “Can someone come and clean on {day} morning"), said(calls)
+    [offer] = [c for c in calls if len(keyboard(c)) >= 2]
+    calls = press(running_stack, chat_id, offer, keyboard(offer)[0]["text"])
+    assert "Shall I book it?" in said(calls), said(calls)
+    care = CareServices.from_url(running_stack.database_url)
+    assert care.home_services.upcoming(str(chat_id)) == []
+    calls = say_aloud(running_stack, chat_id, "yes please", clip_dir, Voice("en-us", 140, 45))
+    assert "It's booked" in said(calls), said(calls) + log_tail(running_stack, "actions")
+    [booking] = care.home_services.upcoming(str(chat_id))
+    assert booking.kind == "cleaning" and booking.status == "confirmed"
 
 
 def test_a_daughter_links_on_telegram_with_the_code_after_mum_presses_yes(

@@ -543,7 +543,7 @@ class TelegramInput(InputChannel):
         user: Optional[User] = update.effective_user
         metadata: Dict[str, Any] = {"telegram": {"update_id": update.update_id}}
         if spoken is not None:
-            metadata["voice"] = {"confidence": spoken.confidence, "seconds": spoken.seconds}
+            metadata.update(spoken.metadata())
         if user is not None:
             if user.language_code:
                 metadata["telegram"]["language_code"] = user.language_code
@@ -613,9 +613,9 @@ class TelegramInput(InputChannel):
         del data  # the recording is never kept
         if hearing.kind == HEARD:
             await self._say(chat_id, hearing.reply)
-            await self._to_rasa(update, chat_id, hearing.text, on_new_message, spoken=hearing)
+            await self._to_rasa(update, chat_id, hearing.typed, on_new_message, spoken=hearing)
         elif hearing.kind == UNSURE:
-            yes = self.rasa_choice(chat_id, Button(YES_TITLE, typed_payload(hearing.text)), persist=False)
+            yes = self.rasa_choice(chat_id, Button(YES_TITLE, hearing.typed), persist=False)
             await self._say(chat_id, hearing.reply, [yes, Choice(NO_TITLE, ACTION_SAY_AGAIN)])
         else:
             offer = [self.rasa_choice(chat_id, TALK_TO_PERSON)] if hearing.kind == UNAVAILABLE else []
@@ -859,11 +859,6 @@ class TelegramInput(InputChannel):
             await self.stop()
 
         return telegram
-
-
-def typed_payload(text: str) -> str:
-    """Heard words as a button payload Rasa reads as typed text (never as a ``/intent``)."""
-    return text.lstrip("/ ") or text
 
 
 def link_payload(argument: str) -> str:

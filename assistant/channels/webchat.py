@@ -7,12 +7,16 @@ Registered in ``credentials.yml`` as::
       buffer_size: 200          # proactive messages kept per sender for replay
       heartbeat_seconds: 15     # SSE comment heartbeat interval
       max_message_length: 2000  # longer messages are cut before reaching Rasa
+      speech_url: ...           # the offline speech server (ASSISTANT_SPEECH_URL); "off": no microphone
 
 Rasa mounts the blueprint at ``/webhooks/webchat/``:
 
 * ``GET  /webhooks/webchat/``               the chat page
 * ``GET  /webhooks/webchat/static/<file>``  its JavaScript and CSS
 * ``POST /webhooks/webchat/message``        one user turn; the replies come back in the response
+* ``POST /webhooks/webchat/voice?sender=``  a recording (the page's microphone) as the body: heard
+  offline, then handled like typed text; the answer says what was heard, with the replies
+* ``GET  /webhooks/webchat/voice``          ``{"available": ...}``: whether the page shows its microphone
 * ``GET  /webhooks/webchat/events?sender=`` Server-Sent Events with proactive messages
 
 Direct replies to a POST are collected and returned in its response. Only messages
@@ -59,6 +63,21 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.channels.commands import typed_command_payload
+from assistant.hearing.client import SpeechClient
+from assistant.hearing.limits import MAX_BYTES as MAX_AUDIO_BYTES
+from assistant.hearing.verdict import (
+    HEARD,
+    NO_TITLE,
+    REFUSED,
+    SAY_AGAIN_REPLY,
+    TOO_LONG_REPLY,
+    UNAVAILABLE,
+    UNAVAILABLE_REPLY,
+    UNSURE,
+    YES_TITLE,
+    Hearing,
+)
+from assistant.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +103,8 @@ DEFAULT_MAX_MESSAGE_LENGTH = 2000
 DEFAULT_MAX_SENDERS = 1000
 MAX_BODY_BYTES = 1_000_000
 SSE_RETRY_MS = 3000
+TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/talk_to_human"}
+SENDER_ERROR = "The 'sender' must be 8 to 64 letters, digits, '-' or '_'."
 
 EMPTY_MESSAGE_REPLY = "I didn't catch anything. Could you type your message again?"
 TRUNCATED_NOTE = "Your message was very long, so I only read the beginning of it."
@@ -371,12 +392,14 @@ class WebChatInput(InputChannel):
         max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
         hub: Optional[MessageHub] = None,
         static_dir: Path = STATIC_DIR,
+        speech_url: Optional[str] = None,
     ) -> None:
         """Creates the channel; ``hub`` is shared by the page streams and the output."""
         self.hub = hub or MessageHub(buffer_size=buffer_size)
         self.heartbeat_seconds = heartbeat_seconds
         self.max_message_length = max_message_length
         self.static_dir = static_dir.resolve()
+        self.hearing = SpeechClient(speech_url) if speech_url and speech_url != "off" else None
 
     @classmethod
     def name(cls) -> Text:
@@ -395,6 +418,7 @@ class WebChatInput(InputChannel):
             max_message_length=_positive(
                 credentials, "max_message_length", DEFAULT_MAX_MESSAGE_LENGTH, int
             ),
+            speech_url=str(credentials.get("speech_url") or "").strip() or load_settings().speech_base_url,
         )
 
     def get_output_channel(self) -> OutputChannel:
@@ -439,7 +463,7 @@ class WebChatInput(InputChannel):
         if sender is None:
             return _json_error("The 'sender' field is missing.")
         if not is_valid_sender(sender):
-            return _json_error("The 'sender' must be 8 to 64 letters, digits, '-' or '_'.")
+            return _json_error(SENDER_ERROR)
 
         metadata: Optional[Dict[Text, Any]] = None
         truncated = False
@@ -464,6 +488,15 @@ class WebChatInput(InputChannel):
             truncated = len(message) > self.max_message_length
             text = typed_command_payload(message) or message[: self.max_message_length]
 
+        replies = await self._turn(sender, text, metadata, on_new_message)
+        if truncated:
+            replies.insert(0, TRUNCATED_NOTE)
+        return _reply(replies)
+
+    async def _turn(
+        self, sender: Text, text: Text, metadata: Optional[Dict[Text, Any]], on_new_message: MessageHandler
+    ) -> List[Any]:
+        """One message to the assistant; its direct replies in the page's shape."""
         collector = WebChatCollectingOutput()
         failed = False
         try:
@@ -474,16 +507,43 @@ class WebChatInput(InputChannel):
             logger.exception("webchat: handling a message from sender %s failed", sender)
             failed = True
         replies: List[Any] = [page_message(m) for m in collector.messages]
-        if truncated:
-            replies.insert(0, TRUNCATED_NOTE)
         if failed:
             replies.append(ERROR_REPLY)
-        return _reply(replies)
+        return replies
+
+    async def _handle_voice(self, request: Request, on_new_message: MessageHandler) -> HTTPResponse:
+        """A recording from the page's microphone: heard offline, then a turn like typed text."""
+        sender = request.args.get("sender")
+        if not is_valid_sender(sender):
+            return _json_error(SENDER_ERROR)
+        audio = request.body or b""
+        if self.hearing is None:
+            hearing = Hearing(UNAVAILABLE, reply=UNAVAILABLE_REPLY)
+        elif len(audio) > MAX_AUDIO_BYTES:
+            hearing = Hearing(REFUSED, reply=TOO_LONG_REPLY)
+        else:
+            hearing = await self.hearing.hear(audio)
+        del audio  # the recording is never kept
+        replies: List[Any]
+        if hearing.kind == HEARD:
+            turn = await self._turn(sender, hearing.typed, hearing.metadata(), on_new_message)
+            replies = [{"text": hearing.reply}, *turn]
+        elif hearing.kind == UNSURE:
+            yes = {"title": YES_TITLE, "payload": hearing.typed}
+            replies = [{"text": hearing.reply, "buttons": [yes, {"title": NO_TITLE, "reply": SAY_AGAIN_REPLY}]}]
+        elif hearing.kind == UNAVAILABLE:
+            replies = [{"text": hearing.reply, "buttons": [TALK_TO_PERSON]}]
+        else:
+            replies = [{"text": hearing.reply}]
+        return response.json(
+            {"heard": {"kind": hearing.kind, "text": hearing.text}, "messages": replies},
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def _stream_events(self, request: Request) -> Optional[HTTPResponse]:
         sender = request.args.get("sender")
         if not is_valid_sender(sender):
-            return _json_error("The 'sender' must be 8 to 64 letters, digits, '-' or '_'.")
+            return _json_error(SENDER_ERROR)
         # The header is what EventSource sends when it reconnects, so it is newer
         # than the query parameter the page put in the URL when it first connected.
         last_event_id = _parse_event_id(request.headers.get("last-event-id"))
@@ -536,6 +596,14 @@ class WebChatInput(InputChannel):
         @webchat.route("/message", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
             return await self._handle_message(request, on_new_message)
+
+        @webchat.route("/voice", methods=["POST"])
+        async def voice(request: Request) -> HTTPResponse:
+            return await self._handle_voice(request, on_new_message)
+
+        @webchat.route("/voice", methods=["GET"])
+        async def listening(request: Request) -> HTTPResponse:
+            return response.json({"available": self.hearing is not None}, headers={"Cache-Control": "no-store"})
 
         @webchat.route("/events", methods=["GET"])
         async def events(request: Request) -> Optional[HTTPResponse]:

@@ -77,6 +77,15 @@ class Hearing:
         """Whether the words go on to the assistant now."""
         return self.kind == HEARD
 
+    @property
+    def typed(self) -> str:
+        """The words as a message Rasa reads as typed text (never as a ``/intent`` payload)."""
+        return self.text.lstrip("/ ") or self.text
+
+    def metadata(self) -> dict[str, Any]:
+        """What the message's metadata tells the assistant about the recording."""
+        return {"voice": {"confidence": self.confidence, "seconds": self.seconds}}
+
 
 def judge(result: Mapping[str, Any]) -> Hearing:
     """The verdict on the speech server's answer (a transcript, or ``{"error": reason}``)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from assistant.care import CareServices
 from tests.browser import ARTIFACTS, chromium_page
+from tests.channels.test_webchat_voice import microphone_file
 
 from .conftest import RunningStack
 
@@ -178,3 +180,22 @@ def test_an_unclear_message_offers_its_likeliest_meanings_and_a_person(running_s
     care = CareServices.from_url(running_stack.database_url)
     kept = [r for r in care.review_list.search("new", limit=200)[0] if r.conversation_id == sender]
     assert [r.text for r in kept] == [UNCLEAR]
+
+
+def test_a_fall_said_into_the_page_gets_the_emergency_response(running_stack: RunningStack, clip_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    microphone = microphone_file(clip_dir, "I have fallen and I cannot get up")
+    with chromium_page(390, 844, 30000, microphone=microphone) as page:
+        page.goto(f"{running_stack.rasa_url}/webhooks/webchat/?sender=page-voice-0001")
+        page.click("#mic")
+        expect(page.locator("#recording")).to_be_visible()
+        page.wait_for_timeout(4000)  # the sentence takes about 2 s to say
+        page.click("#rec-send")
+        log = page.locator("#log")
+        expect(log.locator(".msg.user").last).to_have_text("🎤 Voice message")
+        heard = log.locator(".msg.bot").nth(1)
+        expect(heard).to_contain_text("I heard: “I have")
+        expect(heard).to_contain_text("I cannot get up.”")  # the rest as the tiny model heard it through Opus
+        number = running_stack.stack.settings.emergency_number
+        expect(log.locator(".msg.bot").nth(2)).to_contain_text(f"call {number}")

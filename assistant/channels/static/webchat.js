@@ -9,6 +9,9 @@
   var HUMAN_TEXT = "I want to talk to a person";
   var NETWORK_ERROR = "I couldn't reach the assistant. Please check it is running and try again.";
   var REQUEST_TIMEOUT_MS = 120000;
+  var MAX_RECORDING_SECONDS = 60;
+  var MIC_DENIED = "I can't use the microphone. Please allow it in your browser, or type your message.";
+  var VOICE_SENT = "🎤 Voice message";
 
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
@@ -18,6 +21,11 @@
   var againButton = document.getElementById("again");
   var speakButton = document.getElementById("speak");
   var typing = document.getElementById("typing");
+  var micButton = document.getElementById("mic");
+  var recordingPanel = document.getElementById("recording");
+  var recordingTime = document.getElementById("rec-time");
+  var recordingSend = document.getElementById("rec-send");
+  var recordingCancel = document.getElementById("rec-cancel");
 
   var busy = false;
   var lastBot = null;
@@ -201,6 +209,10 @@
         button.classList.add("chosen");
         button.setAttribute("aria-pressed", "true");
         addUserMessage(title);
+        if (typeof choice.reply === "string") {
+          addBotMessage({ text: choice.reply });  // answered here: nothing goes to the assistant
+          return;
+        }
         post({ sender: sender, payload: payload, title: title });
       });
       group.appendChild(button);
@@ -238,17 +250,18 @@
     typing.hidden = !value;
     sendButton.disabled = value;
     humanButton.disabled = value;
+    micButton.disabled = value;
     log.setAttribute("aria-busy", value ? "true" : "false");
   }
 
-  function post(body) {
+  function exchange(url, contentType, body, onFailure) {
     setBusy(true);
     var controller = "AbortController" in window ? new AbortController() : null;
     var timer = controller ? window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
-    return window.fetch("message", {
+    return window.fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      headers: { "Content-Type": contentType },
+      body: body,
       cache: "no-store",
       signal: controller ? controller.signal : undefined
     }).then(function (response) {
@@ -259,11 +272,90 @@
         addBotMessage(message);
       });
     }).catch(function () {
-      addNetworkError(body);
+      onFailure();
     }).then(function () {
       if (timer) { window.clearTimeout(timer); }
       setBusy(false);
       input.focus();
+    });
+  }
+
+  function post(body) {
+    return exchange("message", "application/json", JSON.stringify(body), function () { addNetworkError(body); });
+  }
+
+  // ------------------------------------------------------------------ the microphone
+
+  var canRecord = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder);
+  var recorder = null;
+  var recordingStream = null;
+  var recordingChunks = [];
+  var recordingDiscarded = false;
+  var recordingTimer = null;
+  var recordingStarted = 0;
+
+  function recordingType() {
+    var types = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
+    for (var i = 0; i < types.length; i++) {
+      if (window.MediaRecorder.isTypeSupported(types[i])) { return types[i]; }
+    }
+    return "";
+  }
+
+  function showRecording(on) {
+    recordingPanel.hidden = !on;
+    micButton.hidden = on;
+    input.disabled = on;
+    sendButton.disabled = on;
+    if (on) { recordingSend.focus(); } else { micButton.focus(); }
+  }
+
+  function tickRecording() {
+    var seconds = Math.floor((Date.now() - recordingStarted) / 1000);
+    recordingTime.textContent = Math.floor(seconds / 60) + ":" + ("0" + (seconds % 60)).slice(-2);
+    if (seconds >= MAX_RECORDING_SECONDS) { stopRecording(false); }  // a minute at most: send what there is
+  }
+
+  function startRecording() {
+    if (busy || recorder) { return; }
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      var type = recordingType();
+      recordingStream = stream;
+      recordingChunks = [];
+      recordingDiscarded = false;
+      recorder = type ? new window.MediaRecorder(stream, { mimeType: type }) : new window.MediaRecorder(stream);
+      recorder.ondataavailable = function (event) {
+        if (event.data && event.data.size) { recordingChunks.push(event.data); }
+      };
+      recorder.onstop = finishRecording;
+      recorder.start(250);
+      recordingStarted = Date.now();
+      recordingTime.textContent = "0:00";
+      recordingTimer = window.setInterval(tickRecording, 250);
+      showRecording(true);
+    }).catch(function () {
+      addBotMessage({ text: MIC_DENIED });
+    });
+  }
+
+  function stopRecording(discard) {
+    if (!recorder || recorder.state === "inactive") { return; }
+    recordingDiscarded = discard;
+    recorder.stop();
+  }
+
+  function finishRecording() {
+    window.clearInterval(recordingTimer);
+    recordingStream.getTracks().forEach(function (track) { track.stop(); });
+    var type = (recorder.mimeType || "audio/webm").split(";")[0];
+    var blob = new Blob(recordingChunks, { type: type });
+    recorder = null;
+    recordingChunks = [];
+    showRecording(false);
+    if (recordingDiscarded) { return; }
+    addUserMessage(VOICE_SENT);
+    exchange("voice?sender=" + encodeURIComponent(sender), type, blob, function () {
+      addBotMessage({ text: NETWORK_ERROR });
     });
   }
 
@@ -337,6 +429,18 @@
     });
   } else {
     speakButton.parentNode.removeChild(speakButton);
+  }
+
+  if (canRecord) {
+    micButton.addEventListener("click", startRecording);
+    recordingSend.addEventListener("click", function () { stopRecording(false); });
+    recordingCancel.addEventListener("click", function () { stopRecording(true); });
+    // The microphone shows only where the assistant can listen (its speech server is on).
+    window.fetch("voice", { cache: "no-store" }).then(function (response) {
+      return response.ok ? response.json() : { available: false };
+    }).then(function (data) {
+      micButton.hidden = !(data && data.available === true);
+    }).catch(function () { /* no microphone then; typing still works */ });
   }
 
   document.documentElement.setAttribute("data-sender", sender);

@@ -52,7 +52,7 @@ def test_no_port_of_the_stack_listens_beyond_loopback(running_stack: RunningStac
 
     ports = {port for _, port in sockets}
     settings = stack.settings
-    assert {settings.rasa_port, settings.action_port, settings.console_port} <= ports, sockets
+    assert {settings.rasa_port, settings.action_port, settings.console_port, settings.speech_port} <= ports, sockets
     exposed = [(ip, port) for ip, port in sockets if not ipaddress.ip_address(ip).is_loopback]
     assert exposed == [], f"listening beyond loopback: {exposed}"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 import urllib.error
@@ -83,25 +82,22 @@ def encode(source: Path, target: Path, fmt: str, noise: float = 0.0, seconds: Op
 
 def silence(folder: Path, seconds: float, fmt: str = "ogg") -> Path:
     """A recording of nothing at all (a pocket, a muted microphone)."""
-    target = folder / f"silence-{seconds}.{fmt}"
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono",
-             "-t", str(seconds), *ENCODINGS[fmt], str(target)],
-            check=True, capture_output=True,
-        )
-    return target
+    return _generated(folder, f"silence-{seconds}.{fmt}", "anullsrc=r=48000:cl=mono", seconds, fmt)
 
 
 def tone(folder: Path, seconds: float, fmt: str = "ogg") -> Path:
     """A long beep: audio with no words, ``seconds`` long (for the length limit)."""
-    target = folder / f"tone-{seconds}.{fmt}"
+    return _generated(folder, f"tone-{seconds}.{fmt}", "sine=frequency=440:sample_rate=16000", seconds, fmt)
+
+
+def _generated(folder: Path, name: str, source: str, seconds: float, fmt: str) -> Path:
+    """A clip of ffmpeg's generated ``source`` (made once per folder)."""
+    target = folder / name
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000",
-             "-t", str(seconds), *ENCODINGS[fmt], str(target)],
+            ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source, "-t", str(seconds),
+             *ENCODINGS[fmt], str(target)],
             check=True, capture_output=True,
         )
     return target
@@ -145,8 +141,3 @@ def post(url: str, data: bytes) -> tuple[int, dict]:
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
-
-
-def have_tools() -> bool:
-    """Whether espeak-ng and ffmpeg are installed (``make test`` installs them)."""
-    return shutil.which("espeak-ng") is not None and shutil.which("ffmpeg") is not None

@@ -75,10 +75,10 @@ def test_a_huge_upload_is_refused_before_it_is_read(speech_url: str) -> None:
         conn.sendall(
             f"POST /transcribe HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BYTES + 1}\r\n\r\n".encode()
         )
-        answer = b""
+        received = b""
         while chunk := conn.recv(4096):  # the server answers and closes without reading the body
-            answer += chunk
-        answer = answer.decode()
+            received += chunk
+    answer = received.decode()
     assert answer.startswith("HTTP/1.1 413") and "too_big" in answer
 
 

@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     stack = Stack(settings)
     _stop_on_signals()
-    print("Starting the action server and the Rasa server (loading the model takes about a minute)...", flush=True)
+    print("Starting the servers (loading the model takes about a minute)...", flush=True)
     try:
         stack.start()
         print()

@@ -10,7 +10,9 @@ server received. A reminder comes the proactive way: the care service calls Rasa
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +23,7 @@ from sqlalchemy import update
 
 from assistant.care import CareServices
 from assistant.care.core.models import Reminder
+from assistant.stack import answers
 from tests.channels.fake_telegram import Call, FakeTelegramThread, callback_update, message_update
 from tests.hearing.clips import Voice, speak
 
@@ -287,3 +290,22 @@ def test_an_unclear_message_gets_did_you_mean_buttons_on_telegram_and_is_kept_fo
     care = CareServices.from_url(running_stack.database_url)
     kept = [r for r in care.review_list.search("new", limit=200)[0] if r.conversation_id == str(chat_id)]
     assert [r.text for r in kept] == [UNCLEAR]
+
+
+def test_a_killed_speech_server_gets_a_kind_answer_and_is_back_within_seconds(
+    running_stack: RunningStack, fake: FakeTelegramThread, chat_id: int, clip_dir: Path
+) -> None:
+    stack = running_stack.stack
+    before = stack.processes["speech"].pid
+    os.kill(before, signal.SIGKILL)
+    stack.processes["speech"].wait(timeout=10)
+    calls = say_aloud(running_stack, chat_id, "can someone come and clean on friday morning", clip_dir)
+    assert said(calls).startswith("I'm sorry, I can't listen to recordings right now."), said(calls)
+    assert [b["text"] for b in keyboard(calls[0])] == ["Talk to a person"]
+    deadline = time.monotonic() + 30
+    while not answers(f"{stack.speech_url}/health"):
+        assert time.monotonic() < deadline, log_tail(running_stack, "speech")
+        time.sleep(0.3)
+    assert stack.processes["speech"].pid != before
+    calls = say_aloud(running_stack, chat_id, "can someone come and clean on friday morning", clip_dir)
+    assert said(calls).startswith("I heard: “Can someone come and clean on Friday morning"), said(calls)

@@ -7,7 +7,7 @@ two doors locked:
 - it listens on ``ASSISTANT_LISTEN_ADDRESS`` (127.0.0.1 unless set otherwise);
 - every request except ``GET /health`` must carry ``X-Assistant-Action-Token`` equal to
   ``ASSISTANT_ACTION_TOKEN`` (compared in constant time), or it gets 401 and nothing runs. Rasa
-  sends the header from ``endpoints.yml``. Without a token it serves loopback only, and says so.
+  sends the header from ``endpoints.stack.yml``. Without a token it serves loopback only, and says so.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Final
 
 ACTION_TOKEN_HEADER: Final = "X-Assistant-Action-Token"
-"""The header Rasa sends to the action server (endpoints.yml) and the action server checks."""
+"""The header Rasa sends to the action server (endpoints.stack.yml) and the action server checks."""
 
 PRIVATE_DIR_MODE: Final = 0o700
 PRIVATE_FILE_MODE: Final = 0o600

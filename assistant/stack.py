@@ -5,7 +5,7 @@ also serves the coordinators' console), and the offline speech server (in its ow
 Each process runs in a session (process group) of its own: :meth:`Stack.stop` ends it with its
 children. :meth:`Stack.watch` restarts a crashed one (see :mod:`assistant.supervisor`) while the
 others keep running. Rasa and the action server listen on ``ASSISTANT_LISTEN_ADDRESS`` (loopback
-unless set); Rasa calls the action server with a secret header (``endpoints.yml``).
+unless set); Rasa calls the action server with a secret header (``endpoints.stack.yml``).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class Stack:
             args = [
                 "run", "--enable-api", "--interface", self.settings.listen_address,
                 "--port", str(self.settings.rasa_port), "--model", str(model_path(self.root)),
-                "--credentials", str(credentials), "--endpoints", "endpoints.yml",
+                "--credentials", str(credentials), "--endpoints", "endpoints.stack.yml",
                 "--cors", f"http://127.0.0.1:{self.settings.rasa_port}",
             ]
             if self.settings.rasa_token:

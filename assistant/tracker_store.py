@@ -1,4 +1,4 @@
-"""Rasa's SQL tracker store, with two privacy rules (named as the ``tracker_store`` type in endpoints.yml).
+"""Rasa's SQL tracker store, with two privacy rules (the ``tracker_store`` type in endpoints*.yml).
 
 1. **Forgetting.** When ``action_forget_me`` has deleted a person's data it sets the slot
    ``forgotten``. Saving that conversation then deletes every stored event of it, the turn that
@@ -18,12 +18,15 @@ from __future__ import annotations
 import logging
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Optional, Sequence
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import insert, select
+
+from assistant.security import make_private_dir
 
 log = logging.getLogger("assistant.tracker_store")
 
@@ -55,6 +58,15 @@ class StoredConversation:
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that deletes a forgotten conversation and does not keep data exports."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Rasa's store; a missing folder of its SQLite file (``.state`` by default) is made, owner-only."""
+        db = kwargs.get("db")
+        if kwargs.get("dialect", "sqlite") == "sqlite" and isinstance(db, str) and db not in ("", ":memory:"):
+            folder = Path(db).expanduser().resolve().parent
+            if not folder.exists():
+                make_private_dir(folder)
+        super().__init__(*args, **kwargs)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the turn; or, when the conversation's person was just forgotten, delete it all."""
@@ -99,7 +111,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
         The caller holds the conversation's lock (no turn runs meanwhile). Returns how many events
         were stored. Unlike :meth:`save`, nothing is streamed to an event broker (none is configured
-        in ``endpoints.yml``; configure one, and proactive messages must be streamed here too).
+        in ``endpoints*.yml``; configure one, and proactive messages must be streamed here too).
         """
         rows = []
         for event in events:

@@ -75,11 +75,16 @@ async def test_an_export_reaches_the_chat_whole_but_is_not_kept(tmp_path: Path) 
     assert message["custom"]["download"]["content"] == content
 
 
-def test_endpoints_yml_names_this_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSISTANT_TRACKER_DB", str(tmp_path / "trackers.db"))
+@pytest.mark.parametrize("endpoints", ["endpoints.yml", "endpoints.stack.yml"])
+def test_both_endpoint_files_name_this_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, endpoints: str) -> None:
+    monkeypatch.setenv("ASSISTANT_TRACKER_DB", str(tmp_path / "state" / "trackers.db"))
     monkeypatch.setenv("ASSISTANT_ACTION_PORT", "5055")
     monkeypatch.setenv("ASSISTANT_ACTION_TOKEN", "x")
-    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "tracker_store")
+    monkeypatch.chdir(tmp_path)  # the local default, .state/trackers.db, lands here
+    config = read_endpoint_config(str(PROJECT_ROOT / endpoints), "tracker_store")
     store = create_tracker_store(config, DOMAIN)
     inner = getattr(store, "_tracker_store", store)
     assert isinstance(inner, PrivateSQLTrackerStore)
+    folder = tmp_path / (".state" if endpoints == "endpoints.yml" else "state")
+    assert (folder / "trackers.db").exists()  # the missing folder was made, owner-only
+    assert folder.stat().st_mode & 0o777 == 0o700

@@ -60,6 +60,8 @@ MEAL_TYPE_WORDS = (
 )
 ORDINALS = {"first": 0, "1": 0, "one": 0, "second": 1, "2": 1, "two": 1, "third": 2, "3": 2,
             "three": 2, "fourth": 3, "4": 3, "four": 3, "fifth": 4, "5": 4, "sixth": 5, "6": 5}
+EARLIER = "t:"
+"""Prefix of the choice that moves the order to the earliest time offered ("t:<ISO time>")."""
 ANOTHER_TIME = re.compile(r"another time|other time|different time|change the time|later time")
 Choice = Union[MealOption, OfferingView]
 
@@ -126,11 +128,13 @@ def next_on_days(start: datetime, weekdays: list[int]) -> datetime:
 
 
 def options_for(profile: ProfileView, tracker: Tracker) -> list[Choice]:
-    """What can be offered for the slots filled so far (dishes, or chef/table offerings)."""
+    """What can be offered for the slots filled so far: with a time, only what a booking then accepts."""
     mode = tracker.get_slot("meal_mode") or "delivery"
+    when = chosen_time(tracker)
+    if when is not None:
+        return care().meals.options_at(tracker.sender_id, mode, when, tracker.get_slot("meal_type"))
     if mode in ("chef_visit", "table_reservation"):
         return list(care().registry.catering_offerings(profile.district, mode))
-    when = chosen_time(tracker)
     return list(
         care().registry.meal_options(
             profile.district,
@@ -357,6 +361,16 @@ class ValidateMealOrderForm(PatientFormValidation):
         answer = str(value or "")
         if ANOTHER_TIME.search(answer.lower()):
             return self.accept(meal_choice=None, meal_time=None)
+        if answer.startswith(EARLIER):
+            try:
+                earliest = datetime.fromisoformat(answer[len(EARLIER):])
+            except ValueError:
+                earliest = None
+            if earliest is not None and earliest.tzinfo is not None and earliest > now_utc():
+                # The time offered because the one asked for could not be: ask for the choice again then.
+                local = earliest.astimezone(user_timezone(profile_of(tracker)))
+                return self.accept(meal_choice=None, meal_time=local.isoformat(),
+                                   meal_type=tracker.get_slot("meal_type") or meal_type_at(local))
         profile = profile_of(tracker)
         if profile is None:
             return self.reject("meal_choice", "I need your details first. Say “register” to start.", dispatcher, tracker)
@@ -409,6 +423,18 @@ class ActionAskMealChoice(RegisteredUserAction):
     ) -> list[EventType]:
         options = options_for(profile, tracker)
         when = when_text(tracker, profile)
+        asked = chosen_time(tracker)
+        if not options and asked is not None:
+            mode = tracker.get_slot("meal_mode") or "delivery"
+            found = care().meals.earliest_options(tracker.sender_id, mode, asked, tracker.get_slot("meal_type"))
+            if found is not None:
+                earliest = say_when(found.at, user_timezone(profile))
+                button = {"title": f"Yes, {earliest}", "payload": "/inform" + json.dumps({"choice": EARLIER + found.at.isoformat()})}
+                another = {"title": "Another time", "payload": "another time"}
+                dispatcher.utter_message(
+                    response="utter_meal_earliest", reason=found.reason, earliest=earliest, buttons=[button, another]
+                )
+                return []
         if not options:
             dispatcher.utter_message(response="utter_no_meal_options", district=profile.district, when=when)
             return []

@@ -106,6 +106,10 @@ class ValidateOnboardingForm(PatientFormValidation):
     async def extract_district(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        # The answer to another question ("Mary Parkview" as the name) never fills the district:
+        # only the district question's answer does, or the message that started registering.
+        if tracker.get_slot("requested_slot") not in (None, "district"):
+            return {}
         found = entity_values(tracker, "district")
         if found and tracker.get_slot("district") is None:
             return {"district": found[0]}
@@ -259,5 +263,7 @@ class ActionRegisterUser(Action):
             dispatcher.utter_message(response="utter_registration_failed", reason=error.message)
             return [*forget, SlotSet("registered", False)]
         name = first_name(profile.full_name)
-        dispatcher.utter_message(response="utter_registered", user_name=name)
+        # A request made before registering carries on by itself; otherwise, say what comes next.
+        resumes = tracker.get_slot("pending_request") is not None
+        dispatcher.utter_message(response="utter_registered" if resumes else "utter_registered_next", user_name=name)
         return [*forget, SlotSet("registered", True), SlotSet("user_name", name)]

@@ -165,3 +165,31 @@ async def test_a_table_reservation_asks_how_many_people(care: CareServices, doma
     dispatcher = CollectingDispatcher()
     sized = await validate(dispatcher, domain, "3", requested_slot="party_size", slots={k: slots[k] for k in ("meal_mode", "meal_time")})
     assert sized["party_size"] == 3.0
+
+
+async def test_a_chef_for_this_evening_is_never_offered_and_the_earliest_time_is(
+    care: CareServices, domain: dict[str, Any]
+) -> None:
+    register(care)
+    this_evening = datetime(2026, 11, 26, 18, 0, tzinfo=LONDON).isoformat()  # NOW is 10:15 that morning
+    dispatcher = CollectingDispatcher()
+    slots = {"meal_mode": "chef_visit", "meal_time": this_evening, "meal_type": "dinner"}
+    await ActionAskMealChoice().run(dispatcher, make_tracker(slots=slots, requested_slot="meal_choice", active_loop=FORM), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_meal_earliest"
+    assert "24 hours' notice" in message["reason"] and message["earliest"] == "tomorrow at 10:30"
+    earliest, another = message["buttons"]
+    assert earliest["title"] == "Yes, tomorrow at 10:30" and another["title"] == "Another time"
+
+    # Pressing it moves the order to that time and asks for the choice again ...
+    choice = json.loads(earliest["payload"].removeprefix("/inform"))["choice"]
+    moved = await validate(CollectingDispatcher(), domain, earliest["payload"], requested_slot="meal_choice",
+                           slots=slots, entities=[("choice", choice)])
+    assert moved["meal_choice"] is None
+    assert datetime.fromisoformat(moved["meal_time"]) == datetime(2026, 11, 27, 10, 30, tzinfo=LONDON)
+    # ... where every chef offered can be booked.
+    buttons = await offered(care, domain, {**slots, "meal_time": moved["meal_time"]})
+    assert buttons
+    for button in buttons:
+        key = json.loads(button["payload"].removeprefix("/inform"))["choice"]
+        care.meals.book_chef_visit("mary-0001", int(key.removeprefix("o:")), datetime.fromisoformat(moved["meal_time"]))

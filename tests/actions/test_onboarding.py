@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.actions.onboarding import (
@@ -88,6 +89,26 @@ async def test_district_typed_with_a_typo_is_understood(care: CareServices, disp
     assert slots["district"] == "Riverside"
 
 
+@pytest.mark.parametrize(("asked", "answer"), [("full_name", "Rose Parkview"), ("address", "3 Hillcrest Gardens")])
+async def test_an_answer_to_another_question_never_fills_the_district(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any], asked: str, answer: str
+) -> None:
+    district = answer.split()[-1] if asked == "full_name" else "Hillcrest"
+    tracker = make_tracker(answer, requested_slot=asked, active_loop="onboarding_form",
+                           entities=[("district", district)], extracted={asked: answer})
+    slots = await _validate(tracker, domain, dispatcher)
+    assert "district" not in slots
+    assert slots[asked] == answer
+
+
+async def test_the_message_that_starts_registering_may_name_the_district(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker("I live in Riverside and want to sign up", entities=[("district", "Riverside")],
+                           active_loop="onboarding_form")
+    assert (await _validate(tracker, domain, dispatcher))["district"] == "Riverside"
+
+
 async def test_unknown_district_is_refused_with_the_reason(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
     tracker = make_tracker("Atlantis", requested_slot="district", active_loop="onboarding_form")
     slots = await _validate(tracker, domain, dispatcher)
@@ -132,8 +153,19 @@ async def test_registration_with_consent_is_saved_before_it_is_confirmed(care: C
     profile = care.people.find_by_conversation("edith-0001")
     assert profile is not None and profile.full_name == "Edith <b>Brown</b>"
     assert profile.dietary_needs == ("soft",) and profile.consent_care_data
-    assert responses(dispatcher) == ["utter_registered"]
+    assert responses(dispatcher) == ["utter_registered_next"]
+    assert [b["payload"] for b in domain["responses"]["utter_registered_next"][0]["buttons"]] == [
+        "/order_meal", "/book_home_service", "/set_reminder"]
     assert slot_events(events)["registered"] is True
+
+
+async def test_a_request_made_before_registering_carries_on_without_the_menu(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    slots = {"full_name": "Edith Brown", "address": "4 Church Road", "district": "Old Town",
+             "dietary_needs": [], "consent": True, "pending_request": "order_meal"}
+    await ActionRegisterUser().run(dispatcher, make_tracker("yes", "affirm", sender="edith-0002", slots=slots), domain)
+    assert responses(dispatcher) == ["utter_registered"]
 
 
 async def test_refused_consent_stores_nothing(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:

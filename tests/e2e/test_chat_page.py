@@ -66,11 +66,14 @@ def test_new_user_registers_orders_and_cancels_in_the_browser(running_stack: Run
     expect(log.locator(".msg.bot").last).to_contain_text("Is that all right?")
     click_choice(page, "Yes, that's fine")
     expect(log.locator(".msg.bot").last).to_contain_text("I've saved your details")
+    # A first-time user is told what to do next, with buttons.
+    expect(log.locator(".msg.bot").last.locator(".choices button")).to_have_text(
+        ["Order a meal", "Help at home", "Set a reminder"])
     assert log.locator("b").count() == 0  # the name was shown as text, not markup
 
     send(page, "I'd like a diabetic-friendly lunch tomorrow at noon")
     expect(log.locator(".msg.bot").last).to_contain_text("tomorrow at 12:00")
-    options = log.locator(".choices:not(.used) button")
+    options = log.locator(".msg.bot").last.locator(".choices button")
     assert options.count() >= 2
     options.first.click()
     expect(log.locator(".msg.bot").last).to_contain_text("Shall I order it?")

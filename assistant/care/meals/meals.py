@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Final, Optional, Sequence
+from typing import Final, Optional, Sequence, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -21,11 +21,21 @@ from assistant.care.bookings.bookings import (
 )
 from assistant.care.core.clock import Clock, require_aware, utcnow, zone
 from assistant.care.core.db import Database
-from assistant.care.core.errors import InvalidInput, NotFound, Unavailable
+from assistant.care.core.errors import InvalidInput, Unavailable
 from assistant.care.registry.hours import describe_hours, loads_hours, open_at_time
 from assistant.care.core.models import Booking, Dish, Offering, Person, SeniorProfile
 from assistant.care.people.people import acting_for, require_actor
+from assistant.care.meals.bookable import (
+    LEAD_TIME,
+    Earliest,
+    bookable,
+    check_dish,
+    dish_refusal,
+    earliest,
+    offering_refusal,
+)
 from assistant.care.meals.recurrence import clean_days, format_recurrence, parse_recurrence
+from assistant.care.registry.registry import dishes_for, offerings_for
 from assistant.care.registry.scheduling import (
     DEFAULT_TIMEZONE,
     MAX_ADVANCE,
@@ -34,19 +44,17 @@ from assistant.care.registry.scheduling import (
     check_serves,
 )
 from assistant.care.core.validation import MAX_TEXT, clean_int, clean_text
-from assistant.care.core.views import BookingView, OrderQuote
+from assistant.care.core.views import BookingView, MealOption, OfferingView, OrderQuote
 from assistant.care.core.vocabulary import MEAL_BOOKING_KINDS, MEAL_PROVIDER_KIND
 
 DELIVERY_FEE_CENTS: Final = 150
 """Delivery fee, charged once per delivery: per order, and per delivery of a meal plan."""
 
-LEAD_TIME: Final = {
-    "meal_delivery": timedelta(minutes=20),
-    "meal_plan": timedelta(minutes=20),
-    "chef_visit": timedelta(hours=24),
-    "table_reservation": timedelta(hours=1),
+KIND_OF_MODE: Final = {
+    "delivery": "meal_delivery", "meal_plan": "meal_delivery",
+    "chef_visit": "chef_visit", "table_reservation": "table_reservation",
 }
-"""Minimum notice per booking kind."""
+"""The booking kind behind each way of having a meal the conversation offers."""
 DEFAULT_LEAD_TIME: Final = timedelta(hours=2)
 """Minimum notice for other kinds (home services) when their time is changed here."""
 
@@ -177,9 +185,8 @@ class MealService:
                 actor = require_actor(session, senior, created_by_conversation)
             senior_tz = zone(profile.timezone)
             first = _first_occurrence(week_days, wall, starts_on, now, senior_tz)
-            dish = _available_dish(session, dish_id)
+            dish = check_dish(session.get(Dish, dish_id), profile)
             check_serves(dish.provider, profile.district)
-            _check_diet(dish, profile)
             self._check_open_on_days(dish.provider.opening_hours, dish.provider.name, week_days, wall, first, senior_tz)
             booking = Booking(
                 kind="meal_plan", senior_id=senior.id, created_by_id=actor.id,
@@ -235,6 +242,46 @@ class MealService:
         return self._book_offering(
             conversation_id, offering_id, at, "table_reservation", size, created_by_conversation, details
         )
+
+    # ---- what can be offered ---------------------------------------------------
+
+    def options_at(
+        self, conversation_id: str, mode: str, at: datetime, meal_type: Optional[str] = None, limit: int = 4
+    ) -> list[Union[MealOption, OfferingView]]:
+        """Dishes (or chef visits, tables) for ``mode`` that a booking at ``at`` would accept: only promises.
+
+        Raises:
+            NotRegistered: If the senior has no profile.
+            InvalidInput: On an unknown mode or meal type.
+        """
+        at = require_aware(at, "at")
+        with self._db.session() as session:
+            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
+            candidates = self._candidates(session, profile, mode, meal_type)
+            return bookable(candidates, KIND_OF_MODE[mode], profile, at, self._clock(), self._tz, limit)
+
+    def earliest_options(
+        self, conversation_id: str, mode: str, asked: datetime, meal_type: Optional[str] = None, limit: int = 4
+    ) -> Optional[Earliest]:
+        """When nothing fits ``asked``: the first half-hour (within two weeks) that something does, and why not then.
+
+        Raises:
+            NotRegistered: If the senior has no profile.
+            InvalidInput: On an unknown mode or meal type.
+        """
+        asked = require_aware(asked, "asked")
+        with self._db.session() as session:
+            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
+            candidates = self._candidates(session, profile, mode, meal_type)
+            return earliest(candidates, KIND_OF_MODE[mode], profile, asked, self._clock(), self._tz, limit)
+
+    @staticmethod
+    def _candidates(session: Session, profile: SeniorProfile, mode: str, meal_type: Optional[str]) -> list:
+        if mode not in KIND_OF_MODE:
+            raise InvalidInput("Choose a delivery, a meal plan, a chef visit or a table.", field="mode")
+        if mode in ("chef_visit", "table_reservation"):
+            return offerings_for(session, profile.district, MEAL_PROVIDER_KIND, mode)
+        return dishes_for(session, profile.district, profile.dietary_needs, meal_type)
 
     # ---- the senior's own bookings --------------------------------------------
 
@@ -331,11 +378,11 @@ class MealService:
         deliver_at = require_aware(deliver_at, "deliver_at")
         quantity = clean_int(quantity, "number of meals", 1, MAX_QUANTITY, field="quantity")
         window = _clean_window(window_minutes)
-        check_lead_time(deliver_at, self._clock(), LEAD_TIME["meal_delivery"], zone(profile.timezone))
-        dish = _available_dish(session, dish_id)
-        check_serves(dish.provider, profile.district)
-        _check_diet(dish, profile)
-        check_open(dish.provider, deliver_at, self._tz)
+        dish = session.get(Dish, dish_id)
+        refused = dish_refusal(dish, profile, deliver_at, self._clock(), self._tz)
+        if refused is not None:
+            raise refused
+        assert dish is not None  # no refusal means the dish exists
         price = dish.price_cents * quantity
         quote = OrderQuote(
             dish_id=dish.id,
@@ -395,18 +442,11 @@ class MealService:
             senior, profile, actor = acting_for(session, conversation_id, needs="bookings")
             if created_by_conversation is not None:
                 actor = require_actor(session, senior, created_by_conversation)
-            check_lead_time(at, now, LEAD_TIME[kind], zone(profile.timezone))
             offering = session.get(Offering, offering_id)
-            if (
-                offering is None
-                or not offering.active
-                or offering.mode != kind
-                or not offering.provider.active
-                or offering.provider.kind != MEAL_PROVIDER_KIND
-            ):
-                raise NotFound("Sorry, that is not available any more. Shall I show you what is?")
-            check_serves(offering.provider, profile.district)
-            check_open(offering.provider, at, self._tz)
+            refused = offering_refusal(offering, kind, profile, at, now, self._tz)
+            if refused is not None:
+                raise refused
+            assert offering is not None  # no refusal means the offering exists
             minutes = offering.duration_minutes or DEFAULT_DURATION_MINUTES[kind]
             people = party_size or 1
             booking = Booking(
@@ -435,38 +475,6 @@ def _save_confirmed(session: Session, booking: Booking, actor: Person, now: date
     transition(booking, "confirmed", audit.ASSISTANT, now=now)
     session.flush()
     return to_view(booking)
-
-
-def _available_dish(session: Session, dish_id: int) -> Dish:
-    """Return an active dish of an active meal provider.
-
-    Raises:
-        NotFound: Otherwise.
-    """
-    dish = session.get(Dish, dish_id)
-    if (
-        dish is None
-        or not dish.active
-        or not dish.provider.active
-        or dish.provider.kind != MEAL_PROVIDER_KIND
-    ):
-        raise NotFound("Sorry, that dish is not available any more. Shall I show you other dishes?")
-    return dish
-
-
-def _check_diet(dish: Dish, profile: SeniorProfile) -> None:
-    """Refuse a dish that lacks one of the senior's dietary tags.
-
-    Raises:
-        Unavailable: If a need is not met.
-    """
-    missing = [need for need in profile.dietary_needs if need not in dish.tag_names]
-    if missing:
-        raise Unavailable(
-            f"Sorry, {dish.name} is not marked {' and '.join(missing)}, which you asked for. "
-            "Shall I show you dishes that are?",
-            field="dish",
-        )
 
 
 def _first_occurrence(

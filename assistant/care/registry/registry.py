@@ -256,6 +256,56 @@ def _check_unique(session: Session, name: str, kind: str, exclude_id: Optional[i
         raise InvalidInput(f"{name} is already in the registry.", field="name")
 
 
+def dishes_for(
+    session: Session, district: str, dietary_needs: Sequence[str], meal_type: Optional[str] = None
+) -> list[Dish]:
+    """Active dishes of active meal providers serving ``district`` with every dietary tag, best first.
+
+    Raises:
+        InvalidInput: On an unknown dietary need or meal type.
+    """
+    needs = normalise_dietary_needs(dietary_needs)
+    if meal_type is not None and meal_type not in MEAL_TYPES:
+        raise InvalidInput(f"The meal must be one of: {', '.join(MEAL_TYPES)}.", field="meal_type")
+    query = (
+        select(Dish)
+        .join(Provider, Dish.provider_id == Provider.id)
+        .where(
+            Dish.active.is_(True),
+            Provider.active.is_(True),
+            Provider.kind == MEAL_PROVIDER_KIND,
+            Provider.id.in_(_serving(district)),
+        )
+        .options(selectinload(Dish.tags), selectinload(Dish.provider))
+        .order_by(Provider.verified.desc(), Provider.rating.desc(), Dish.price_cents, Dish.name, Dish.id)
+    )
+    for tag in needs:
+        query = query.where(Dish.id.in_(select(DishTag.dish_id).where(DishTag.tag == tag)))
+    if meal_type is not None:
+        query = query.where(Dish.meal_type == meal_type)
+    return list(session.scalars(query))
+
+
+def offerings_for(session: Session, district: str, kind: Optional[str] = None, mode: Optional[str] = None) -> list[Offering]:
+    """Active offerings of active providers serving ``district``, of a kind and mode if given, best first."""
+    query = (
+        select(Offering)
+        .join(Provider, Offering.provider_id == Provider.id)
+        .where(
+            Offering.active.is_(True),
+            Provider.active.is_(True),
+            Provider.id.in_(_serving(district)),
+        )
+        .options(selectinload(Offering.provider))
+        .order_by(Provider.verified.desc(), Provider.rating.desc(), Offering.price_cents, Offering.id)
+    )
+    if kind is not None:
+        query = query.where(Provider.kind == _clean_kind(kind))
+    if mode is not None:
+        query = query.where(func.lower(Offering.mode) == mode.strip().lower())
+    return list(session.scalars(query))
+
+
 def _serving(district: str) -> Select:
     """Return a subquery of provider ids serving ``district`` (any letter case)."""
     return select(ProviderDistrict.provider_id).where(
@@ -498,30 +548,11 @@ class RegistryService:
         Raises:
             InvalidInput: On an unknown dietary need or meal type.
         """
-        needs = normalise_dietary_needs(dietary_needs)
-        if meal_type is not None and meal_type not in MEAL_TYPES:
-            raise InvalidInput(f"The meal must be one of: {', '.join(MEAL_TYPES)}.", field="meal_type")
         if at is not None:
             at = require_aware(at, "at")
-        query = (
-            select(Dish)
-            .join(Provider, Dish.provider_id == Provider.id)
-            .where(
-                Dish.active.is_(True),
-                Provider.active.is_(True),
-                Provider.kind == MEAL_PROVIDER_KIND,
-                Provider.id.in_(_serving(district)),
-            )
-            .options(selectinload(Dish.tags), selectinload(Dish.provider))
-            .order_by(Provider.verified.desc(), Provider.rating.desc(), Dish.price_cents, Dish.name, Dish.id)
-        )
-        for tag in needs:
-            query = query.where(Dish.id.in_(select(DishTag.dish_id).where(DishTag.tag == tag)))
-        if meal_type is not None:
-            query = query.where(Dish.meal_type == meal_type)
         options: list[MealOption] = []
         with self._db.session() as session:
-            for dish in session.scalars(query):
+            for dish in dishes_for(session, district, dietary_needs, meal_type):
                 if at is not None and not provider_open(dish.provider, at, self._tz):
                     continue
                 options.append(meal_option(dish))
@@ -545,27 +576,12 @@ class RegistryService:
             mode: Only offerings of this mode (``chef_visit``, a service name...).
             at: Only providers open at this moment.
         """
-        query = (
-            select(Offering)
-            .join(Provider, Offering.provider_id == Provider.id)
-            .where(
-                Offering.active.is_(True),
-                Provider.active.is_(True),
-                Provider.id.in_(_serving(district)),
-            )
-            .options(selectinload(Offering.provider))
-            .order_by(Provider.verified.desc(), Provider.rating.desc(), Offering.price_cents, Offering.id)
-        )
-        if kind is not None:
-            query = query.where(Provider.kind == _clean_kind(kind))
-        if mode is not None:
-            query = query.where(func.lower(Offering.mode) == mode.strip().lower())
         if at is not None:
             at = require_aware(at, "at")
         with self._db.session() as session:
             return [
                 offering_view(o)
-                for o in session.scalars(query)
+                for o in offerings_for(session, district, kind, mode)
                 if at is None or provider_open(o.provider, at, self._tz)
             ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from abc import ABC, abstractmethod
 from typing import Any, Optional
 
@@ -43,6 +45,26 @@ OWN_INTENTS = {
 """A form's own intent: saying it again ("the chicken casserole please" in a meal order) is an answer."""
 
 
+YES_START = re.compile(r"^(?:yes|yeah|yep|yup|aye|ok|okay|sure|please do|go ahead|that's right|thats right|correct)\b")
+NO_START = re.compile(r"^(?:no|nope|nah|don'?t|do not|not now|keep it|leave it)\b")
+
+
+def plain_yes_no(text: str) -> Optional[bool]:
+    """True or False when a message to a yes/no question starts with a plain yes or no ("yes cancel it")."""
+    words = " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
+    if YES_START.match(words):
+        return True
+    if NO_START.match(words):
+        return False
+    return None
+
+
+DESCRIPTION_SLOTS = frozenset({"service_details", "complaint_text", "review_comment"})
+"""Questions asking the user to describe something: whatever the words sound like ("the tap drips all the
+time" sounds like a complaint), the answer is the description; only an emergency, "stop" or asking for a
+person interrupts them."""
+
+
 def starts_new_task(tracker: Tracker) -> bool:
     """Whether the latest message clearly asks for something else (the form then steps aside)."""
     intent = tracker.latest_message.get("intent") or {}
@@ -73,7 +95,9 @@ class PatientFormValidation(FormValidationAction, ABC):
         """The raw text answering ``slot`` when it is the question being asked, else None."""
         if tracker.get_slot("requested_slot") != slot:
             return None
-        if latest_intent(tracker) in INTERRUPTING_INTENTS or starts_new_task(tracker):
+        if latest_intent(tracker) in INTERRUPTING_INTENTS:
+            return None
+        if slot not in DESCRIPTION_SLOTS and starts_new_task(tracker):
             return None
         text = latest_text(tracker)
         return text or None

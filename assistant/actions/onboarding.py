@@ -18,6 +18,7 @@ from assistant.actions.base import (
     channel_of,
     entity_values,
     latest_intent,
+    latest_text,
 )
 from assistant.actions.forms import PatientFormValidation
 from assistant.care.people.diets import read_diets
@@ -97,11 +98,27 @@ class ActionStartOnboarding(Action):
         return [SlotSet("pending_request", pending)]
 
 
+GREETING_START = re.compile(r"^(?:hello|hallo|hullo|hi|hiya|hey|howdy|good (?:morning|afternoon|evening|day)|morning|evening|greetings)\b")
+"""How a greeting starts; a name that merely contains a greeting word ("Doris Day") does not."""
+
+
 class ValidateOnboardingForm(PatientFormValidation):
     """Checks each registration answer and explains what is wrong, kindly."""
 
     def name(self) -> str:
         return "validate_onboarding_form"
+
+    async def extract_full_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        # "Doris Day" read as "good day": an answer to "What is your name?" that does not start with a
+        # greeting is the name, whatever the classifier thought.
+        if tracker.get_slot("requested_slot") != "full_name" or tracker.get_slot("full_name"):
+            return {}
+        text = latest_text(tracker).strip()
+        if latest_intent(tracker) == "greet" and text and not GREETING_START.match(text.lower()):
+            return {"full_name": text}
+        return {}
 
     async def extract_district(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -16,11 +16,12 @@ from assistant.actions.base import (
     RegisteredUserAction,
     care,
     entity_values,
+    latest_text,
     now_utc,
     profile_of,
     user_timezone,
 )
-from assistant.actions.forms import PatientFormValidation
+from assistant.actions.forms import PatientFormValidation, plain_yes_no
 from assistant.actions.meals import STATUS_WORDS, booking_when, match_words, say_when
 from assistant.care.bookings.bookings import KIND_PREFIX
 from assistant.care.core.errors import CareError
@@ -138,6 +139,13 @@ class OrderFormValidation(PatientFormValidation):
     ) -> list[str]:
         return domain_slots if active_orders(tracker) else []
 
+    def extract_confirm(self, tracker: Tracker, slot: str) -> dict[str, Any]:
+        """The answer to "Cancel ...?" / "Move ...?" when it starts with a plain yes or no ("yes cancel it")."""
+        if tracker.get_slot("requested_slot") != slot or tracker.get_slot(slot) is not None:
+            return {}
+        answer = plain_yes_no(latest_text(tracker))
+        return {slot: answer} if answer is not None else {}
+
     def extract_reference(self, tracker: Tracker) -> dict[str, Any]:
         """A reference named in any message of the form, or the answer to the question."""
         if tracker.get_slot(self.reference_slot):
@@ -175,6 +183,11 @@ class ValidateCancelBookingForm(OrderFormValidation):
     ) -> dict[str, Any]:
         return self.extract_reference(tracker)
 
+    async def extract_cancel_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self.extract_confirm(tracker, "cancel_confirm")
+
     def validate_cancel_reference(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -193,6 +206,11 @@ class ValidateChangeBookingForm(OrderFormValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return self.extract_reference(tracker)
+
+    async def extract_change_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self.extract_confirm(tracker, "change_confirm")
 
     def validate_change_reference(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

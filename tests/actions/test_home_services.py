@@ -159,6 +159,17 @@ async def test_a_repair_without_details_asks_what_needs_doing(care: CareServices
     assert answered["requested_slot"] == "service_choice"
 
 
+async def test_a_description_that_sounds_like_a_complaint_is_still_the_description(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    register(care)
+    answered = await validate(dispatcher, domain, "the tap under the sink drips all the time", "complain",
+                              requested_slot="service_details",
+                              slots={"home_service": "repair", "service_window": FRIDAY_MORNING})
+    assert answered["service_details"] == "the tap under the sink drips all the time"
+    assert answered["requested_slot"] == "service_choice"
+
+
 async def test_laundry_asks_when_it_should_come_back(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
     register(care)
     slots = await validate(dispatcher, domain, "Friday morning", requested_slot="service_window",

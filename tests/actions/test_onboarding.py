@@ -66,6 +66,14 @@ async def test_name_answer_drops_my_name_is(care: CareServices, dispatcher: Coll
     assert slots["full_name"] == "Mary Jones"
 
 
+@pytest.mark.parametrize(("said", "taken"), [("Doris Day", "Doris Day"), ("good day to you", None)])
+async def test_a_name_that_sounds_like_a_greeting_is_the_name(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any], said: str, taken: Any
+) -> None:
+    tracker = make_tracker(said, "greet", requested_slot="full_name", active_loop="onboarding_form")
+    assert (await _validate(tracker, domain, dispatcher)).get("full_name") == taken
+
+
 async def test_a_300_character_name_is_refused_kindly(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:
     long_name = "A" * 300
     tracker = make_tracker(long_name, requested_slot="full_name", active_loop="onboarding_form", extracted={"full_name": long_name})

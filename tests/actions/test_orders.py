@@ -6,7 +6,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.actions.forms import plain_yes_no
 
 from assistant.actions.orders import (
     ActionAskCancelReference,
@@ -120,3 +123,27 @@ async def test_a_past_new_time_is_refused(care: CareServices, dispatcher: Collec
                            slots={"change_reference": reference})
     slots = slot_events(await ValidateChangeBookingForm().run(dispatcher, tracker, domain))
     assert slots["change_time"] is None
+
+
+@pytest.mark.parametrize(("said", "intent", "answer"), [
+    ("yes cancel it", "cancel_booking", True),
+    ("Yes please, go ahead", "affirm", True),
+    ("no, keep it", "deny", False),
+    ("nope I still want it", "cancel_booking", False),
+])
+async def test_a_plain_yes_or_no_answers_the_question_whatever_the_words_after(
+    care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any], said: str, intent: str, answer: bool
+) -> None:
+    register(care)
+    reference = order_lunch(care)
+    tracker = make_tracker(said, intent, requested_slot="cancel_confirm", active_loop="cancel_booking_form",
+                           slots={"cancel_reference": reference})
+    slots = slot_events(await ValidateCancelBookingForm().run(dispatcher, tracker, domain))
+    assert slots["cancel_confirm"] is answer
+
+
+def test_plain_yes_no_reads_only_the_start() -> None:
+    assert plain_yes_no("Yeah, cancel it") is True
+    assert plain_yes_no("don't cancel") is False
+    assert plain_yes_no("I'm not sure, what is it again?") is None
+    assert plain_yes_no("nothing") is None  # "no" must be a whole word

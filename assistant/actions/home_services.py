@@ -534,6 +534,8 @@ class ActionBookHomeService(Action):
         except CareError as error:
             dispatcher.utter_message(response="utter_service_failed", reason=error.message)
             return reset
+        family = care().family.relative_names(tracker.sender_id)
+        # The next step goes on the last message: the booking, or who was told of it.
         dispatcher.utter_message(
             response="utter_service_booked",
             item=booking.item_name,
@@ -541,11 +543,20 @@ class ActionBookHomeService(Action):
             when=say_when(booking.starts_at, tz),
             total=booking.total_text,
             reference=booking.reference,
+            **({} if family else {"buttons": AFTER_A_BOOKING}),
         )
-        family = care().family.relative_names(tracker.sender_id)
         if family:
-            dispatcher.utter_message(response="utter_service_booked_family", family=" and ".join(family))
+            dispatcher.utter_message(
+                response="utter_service_booked_family", family=" and ".join(family), buttons=AFTER_A_BOOKING
+            )
         return reset
+
+
+AFTER_A_BOOKING = [
+    {"title": "My bookings", "payload": "/check_bookings"},
+    {"title": "Something else", "payload": "/ask_capabilities"},
+]
+"""What a booked visit offers next (the same as a confirmed meal order, in the domain)."""
 
 
 class ActionBookingUpdate(Action):

@@ -254,6 +254,7 @@ async def test_a_button_then_yes_books_it_and_nothing_before(care: CareServices,
     assert booking.reference.startswith("CL-")
     assert responses(dispatcher) == ["utter_service_booked"]
     said = dispatcher.messages[0]
+    assert [b["title"] for b in said["buttons"]] == ["My bookings", "Something else"]  # a next step
     assert (said["reference"], said["provider"], said["when"], said["total"]) == (
         booking.reference, "Bright Homes", "tomorrow at 08:00", "€30.00")
     start = datetime(2026, 11, 27, 8, 0, tzinfo=LONDON)
@@ -282,6 +283,8 @@ async def test_relatives_are_said_to_be_told_of_a_booking(care: CareServices, di
     await ActionBookHomeService().run(dispatcher, make_tracker("yes", "affirm", slots={**slots, "service_confirm": True}), domain)
     assert responses(dispatcher) == ["utter_service_booked", "utter_service_booked_family"]
     assert dispatcher.messages[1]["family"] == "Anne"
+    assert not dispatcher.messages[0].get("buttons")  # the next step comes once, on the last message
+    assert [b["title"] for b in dispatcher.messages[1]["buttons"]] == ["My bookings", "Something else"]
 
 
 async def test_a_provider_can_be_picked_by_typing_its_name(care: CareServices, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Final, Optional, Sequence, Union
+from contextlib import contextmanager
+from typing import Final, Iterator, Optional, Sequence, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from assistant.care.core.models import Booking, Dish, Offering, Person, SeniorPr
 from assistant.care.people.people import acting_for, require_actor
 from assistant.care.meals.bookable import (
     LEAD_TIME,
+    Candidate,
     Earliest,
     bookable,
     check_dish,
@@ -255,9 +257,7 @@ class MealService:
             InvalidInput: On an unknown mode or meal type.
         """
         at = require_aware(at, "at")
-        with self._db.session() as session:
-            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
-            candidates = self._candidates(session, profile, mode, meal_type)
+        with self._candidates(conversation_id, mode, meal_type) as (candidates, profile):
             return bookable(candidates, KIND_OF_MODE[mode], profile, at, self._clock(), self._tz, limit)
 
     def earliest_options(
@@ -270,18 +270,23 @@ class MealService:
             InvalidInput: On an unknown mode or meal type.
         """
         asked = require_aware(asked, "asked")
-        with self._db.session() as session:
-            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
-            candidates = self._candidates(session, profile, mode, meal_type)
+        with self._candidates(conversation_id, mode, meal_type) as (candidates, profile):
             return earliest(candidates, KIND_OF_MODE[mode], profile, asked, self._clock(), self._tz, limit)
 
-    @staticmethod
-    def _candidates(session: Session, profile: SeniorProfile, mode: str, meal_type: Optional[str]) -> list:
+    @contextmanager
+    def _candidates(
+        self, conversation_id: str, mode: str, meal_type: Optional[str]
+    ) -> Iterator[tuple[list[Candidate], SeniorProfile]]:
+        """The dishes or offerings ``mode`` could use for this senior, and the profile, in an open session."""
         if mode not in KIND_OF_MODE:
             raise InvalidInput("Choose a delivery, a meal plan, a chef visit or a table.", field="mode")
-        if mode in ("chef_visit", "table_reservation"):
-            return offerings_for(session, profile.district, MEAL_PROVIDER_KIND, mode)
-        return dishes_for(session, profile.district, profile.dietary_needs, meal_type)
+        with self._db.session() as session:
+            _, profile, _ = acting_for(session, conversation_id, needs="bookings")
+            if mode in ("chef_visit", "table_reservation"):
+                found: list[Candidate] = list(offerings_for(session, profile.district, MEAL_PROVIDER_KIND, mode))
+            else:
+                found = list(dishes_for(session, profile.district, profile.dietary_needs, meal_type))
+            yield found, profile
 
     # ---- the senior's own bookings --------------------------------------------
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import subprocess
@@ -151,8 +152,6 @@ def run(per_intent: int, emergencies: int) -> tuple[list[Clip], dict[str, float]
         fake = FakeTelegramThread(TOKEN).start()
         settings = seeded_settings(state, care_tick_seconds=1)
         stack = Stack(settings, log_dir=state / "logs", tracker_db=state / "trackers.db")
-        import os
-
         telegram = telegram_environment(fake, settings.rasa_port, state / "telegram")
         saved = {name: os.environ.get(name) for name in telegram}
         os.environ.update(telegram)
@@ -204,7 +203,7 @@ def run(per_intent: int, emergencies: int) -> tuple[list[Clip], dict[str, float]
 def summary(clips: list[Clip], memory: dict[str, float]) -> dict[str, float]:
     """The figures of one run."""
     alarms = [c for c in clips if c.emergency]
-    clear = [c for c in alarms if word_errors(c.text, c.transcript)[0] <= UNDERSTANDABLE_WER * word_errors(c.text, c.transcript)[1]]
+    clear = [c for c in alarms if wer([(c.text, c.transcript)]) <= UNDERSTANDABLE_WER]
 
     def caught(clip: Clip) -> bool:
         return clip.voice_intent in (EMERGENCY, POSSIBLE)

@@ -113,7 +113,7 @@ from assistant.channels.telegram_state import (
 )
 from assistant.care.core.db import Database
 from assistant.care.people.chats import ChatSettingsService
-from assistant.hearing.client import SpeechClient
+from assistant.hearing.client import listener
 from assistant.hearing.limits import MAX_BYTES, MAX_SECONDS
 from assistant.hearing.verdict import (
     HEARD,
@@ -450,7 +450,7 @@ class TelegramInput(InputChannel):
             cache_dir = state_dir / "voice-cache" if state_dir else DEFAULT_CACHE_DIR
             speech = Speech(cache_dir, online=voice_engine == "auto")
         self.voice: Optional[VoiceReplies] = VoiceReplies(speech, self.sender) if speech is not None else None
-        self.hearing = SpeechClient(speech_url) if speech_url and speech_url != "off" else None
+        self.hearing = listener(speech_url)
         self.recent = RecentIds()
         self.poller: Optional[TelegramPoller] = None
         self._poll_task: Optional["asyncio.Task[None]"] = None

@@ -63,14 +63,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.channels.commands import typed_command_payload
-from assistant.hearing.client import SpeechClient
-from assistant.hearing.limits import MAX_BYTES as MAX_AUDIO_BYTES
+from assistant.hearing.client import listener
 from assistant.hearing.verdict import (
     HEARD,
     NO_TITLE,
-    REFUSED,
     SAY_AGAIN_REPLY,
-    TOO_LONG_REPLY,
     UNAVAILABLE,
     UNAVAILABLE_REPLY,
     UNSURE,
@@ -399,7 +396,7 @@ class WebChatInput(InputChannel):
         self.heartbeat_seconds = heartbeat_seconds
         self.max_message_length = max_message_length
         self.static_dir = static_dir.resolve()
-        self.hearing = SpeechClient(speech_url) if speech_url and speech_url != "off" else None
+        self.hearing = listener(speech_url)
 
     @classmethod
     def name(cls) -> Text:
@@ -519,9 +516,7 @@ class WebChatInput(InputChannel):
         audio = request.body or b""
         if self.hearing is None:
             hearing = Hearing(UNAVAILABLE, reply=UNAVAILABLE_REPLY)
-        elif len(audio) > MAX_AUDIO_BYTES:
-            hearing = Hearing(REFUSED, reply=TOO_LONG_REPLY)
-        else:
+        else:  # the client refuses an upload too large to be a minute of speech before sending it on
             hearing = await self.hearing.hear(audio)
         del audio  # the recording is never kept
         replies: List[Any]

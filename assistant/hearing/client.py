@@ -6,7 +6,7 @@ import json
 import logging
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import aiohttp
 
@@ -55,6 +55,11 @@ class SpeechClient:
     async def hear(self, data: bytes) -> Hearing:
         """The verdict on one recording (see :func:`~assistant.hearing.verdict.judge`)."""
         return judge(await self.transcribe(data))
+
+
+def listener(url: Optional[str]) -> Optional[SpeechClient]:
+    """The client a channel hears through, or None when listening is off (no URL, or ``off``)."""
+    return SpeechClient(url) if url and url != "off" else None
 
 
 def speech_command(python: str, *args: str) -> list[str]:
